@@ -1,0 +1,59 @@
+# Every target is a plain command. `make run` and `make test` do all the set-up on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+PORT    ?= 8000
+PG_URL  ?= postgres://postgres@127.0.0.1:5432/test
+export DJANGO_SETTINGS_MODULE := dangjian.settings
+
+.PHONY: run setup test test-pg test-browser lint demo bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
+	@test -d $(VENV) || $(PY) -m venv $(VENV) || { echo "无法创建虚拟环境：请安装 python3-venv（Debian：apt-get install python3-venv）"; exit 1; }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "需要 Node.js 和 npm 来安装前端资源（Debian：apt-get install nodejs npm）"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "需要 gettext 编译英文界面（Debian：apt-get install gettext）"; exit 1; }
+	$(BIN)/python manage.py compilemessages -v0
+
+setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo
+
+var/.demo: $(BIN)/.installed
+	@mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=1 $(BIN)/python manage.py demo
+	@touch $@
+
+run: setup var/.demo
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=1 $(BIN)/python manage.py demo --accounts
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup
+	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/python manage.py check
+	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/pytest -m "not browser"
+
+test-pg: setup
+	DANGJIAN_ALLOW_DEV_KEY=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+test-browser: setup
+	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/pytest -m browser tests/browser
+
+lint: setup
+	$(BIN)/ruff check .
+
+demo: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=1 $(BIN)/python manage.py demo --reset --accounts
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

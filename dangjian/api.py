@@ -1,0 +1,17 @@
+"""The JSON API at /api/v1/: each app's Ninja router mounted here; docs served from local files."""
+
+from ninja import NinjaAPI
+
+from dangjian.core.api import TokenAuth, docs, router as auth_router
+from dangjian.orgs.api import router as orgs_router
+
+api = NinjaAPI(
+    title="党建量化考评与对标管理平台 API",
+    version="1",
+    description="所有接口与页面使用同一套组织范围权限；令牌通过 POST /api/v1/auth/token 获取。",
+    auth=TokenAuth(),
+    docs=docs,
+    urls_namespace="api",
+)
+api.add_router("/auth/", auth_router)
+api.add_router("/", orgs_router)

@@ -1,0 +1,53 @@
+"""API foundation: bearer tokens, the token endpoint, and shared schemas."""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.openapi.docs import Swagger
+from ninja.security import HttpBearer
+
+from dangjian.core.audit import log_action
+from dangjian.core.models import ApiToken
+
+# Swagger UI from the files bundled with django-ninja (served by our static files; no CDN).
+docs = Swagger(settings={"persistAuthorization": True})
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = ApiToken.user_for(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+router = Router(tags=["认证"])
+
+
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut}, summary="用户名和密码换取访问令牌")
+def issue_token(request, body: TokenIn):
+    user = authenticate(request, username=body.username, password=body.password)
+    if user is None or not user.is_active:
+        raise HttpError(401, "用户名或密码错误。")
+    from django.conf import settings
+
+    with transaction.atomic():
+        key = ApiToken.issue(user)
+        log_action(user, "auth.token_issued", request=request)
+    return {"token": key, "token_type": "Bearer", "expires_in": settings.API_TOKEN_HOURS * 3600}

@@ -1,0 +1,122 @@
+"""Audit by action code. ``log_action`` runs inside the caller's transaction, so the event and the change
+commit or roll back together. The sentence a person reads is made at display time from ACTION_LABELS."""
+
+import contextvars
+import datetime
+import decimal
+import uuid
+
+from django.db import models
+
+from dangjian.core.models import AuditEvent
+
+current_request: contextvars.ContextVar = contextvars.ContextVar("current_request", default=None)
+
+ACTION_LABELS = {
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.logout": "退出登录",
+    "auth.password_changed": "修改密码",
+    "auth.token_issued": "签发API令牌",
+    "org.created": "新建党组织",
+    "org.updated": "修改党组织",
+    "org.moved": "调整党组织隶属关系",
+    "org.merged": "合并党组织",
+    "org.archived": "撤销党组织",
+    "org.restored": "恢复党组织",
+    "org.imported": "批量导入党组织",
+    "member.created": "新增党员",
+    "member.updated": "修改党员信息",
+    "member.transferred": "转接组织关系",
+    "member.imported": "批量导入党员",
+    "member.photo_changed": "更新党员照片",
+    "member.pii_viewed": "查看党员完整个人信息",
+    "pledge.saved": "保存党员承诺",
+    "seat.assigned": "任命支委职务",
+    "seat.ended": "免去支委职务",
+    "account.created": "开通账号",
+    "role.granted": "授予角色",
+    "role.revoked": "撤销角色",
+    "export": "导出数据",
+    "access.denied": "越权访问被拒绝",
+}
+
+
+def label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+        return value.name or ""
+    return value
+
+
+def snapshot(obj, fields) -> dict:
+    """The values of ``fields`` on ``obj``, for before/after records."""
+    out = {}
+    for f in fields:
+        v = getattr(obj, f"{f}_id", None) if hasattr(obj, f"{f}_id") else getattr(obj, f, None)
+        out[f] = _jsonable(v)
+    return out
+
+
+def diff(before: dict, after: dict) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_action(user, action: str, obj=None, *, org_path: str = "", before=None, after=None, request=None, **extra):
+    request = request or current_request.get()
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    data = {}
+    if before is not None:
+        data["before"] = _jsonable(before)
+    if after is not None:
+        data["after"] = _jsonable(after)
+    if extra:
+        data.update(_jsonable(extra))
+    if obj is not None and not org_path:
+        org_path = _org_path_of(obj)
+    return AuditEvent.objects.create(
+        user=user,
+        username=(user.get_username() if user else extra.get("username", ""))[:150],
+        ip=client_ip(request),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        org_path=org_path or "",
+        data=data,
+    )
+
+
+def _org_path_of(obj) -> str:
+    field = getattr(type(obj), "SCOPE_PATH", None)
+    if field is None:
+        return ""
+    value = obj
+    for part in field.split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return ""
+    return value

@@ -1,0 +1,96 @@
+"""Audit events and API tokens."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计日志只能追加，不能修改。")
+
+    def delete(self):
+        raise PermissionError("审计日志只能追加，不能删除。")
+
+
+class AuditEvent(models.Model):
+    """Append-only: every change, login, failed login, denial and export.
+
+    The sentence shown to a person is made at display time from ``action`` (see core.audit.ACTION_LABELS).
+    The database refuses UPDATE and DELETE on this table (triggers in migration 0002).
+    """
+
+    SCOPE_PATH = "org_path"
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField("用户", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    action = models.CharField("操作", max_length=60, db_index=True)
+    object_type = models.CharField("对象类型", max_length=60, blank=True)
+    object_id = models.CharField("对象编号", max_length=40, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    # Path of the organization the object belongs to: the audit log is scoped like everything else.
+    org_path = models.CharField(max_length=255, blank=True, db_index=True)
+    data = models.JSONField("变更内容", default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["user", "at"])]
+        verbose_name = verbose_name_plural = "审计日志"
+
+    @property
+    def action_label(self):
+        from dangjian.core.audit import label
+
+        return label(self.action)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只能追加，不能删除。")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """Bearer tokens for the JSON API. Only a hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="api_tokens", on_delete=models.CASCADE)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def issue(cls, user):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        key = secrets.token_urlsafe(32)
+        cls.objects.create(
+            user=user, key_hash=_hash(key), expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_HOURS)
+        )
+        return key
+
+    @classmethod
+    def user_for(cls, key: str):
+        from django.utils import timezone
+
+        tok = cls.objects.select_related("user").filter(key_hash=_hash(key), expires_at__gt=timezone.now()).first()
+        if tok is None or not tok.user.is_active:
+            return None
+        return tok.user

@@ -1,0 +1,65 @@
+"""Named personas on a small company, shared by all tests:
+
+    committee (市公司党委)
+    ├── general (运检党总支)
+    │   ├── branch_a (变电运维党支部, production) — secretary_a, member_a
+    │   └── branch_b (输电运检党支部, production) — secretary_b
+    └── branch_c (机关第一党支部, management)
+
+staff: 党建管理员 of the committee; assessor: 考评员 of the committee; admin: 系统管理员 on the committee;
+outsider: a user with no grant at all.
+"""
+
+import pytest
+
+from dangjian.orgs.models import Level, Role
+from tests.factories import PASSWORD, make_member, make_org, make_user
+
+
+class Company:
+    pass
+
+
+@pytest.fixture
+def company(db):
+    c = Company()
+    c.committee = make_org("国网示范市供电公司党委", level=Level.COMMITTEE, type_code=None, code="C001")
+    c.general = make_org("运维检修党总支", parent=c.committee, level=Level.GENERAL_BRANCH, type_code=None,
+                         code="G001")
+    c.branch_a = make_org("变电运维党支部", parent=c.general, code="B001")
+    c.branch_b = make_org("输电运检党支部", parent=c.general, code="B002")
+    c.branch_c = make_org("机关第一党支部", parent=c.committee, type_code="management", code="B003")
+    c.member_a = make_member(c.branch_a, "张三")
+    c.secretary_member_a = make_member(c.branch_a, "李建国")
+    c.member_b = make_member(c.branch_b, "王芳", gender="F")
+    c.member_c = make_member(c.branch_c, "赵敏", gender="F")
+    c.admin = make_user("admin", Role.ADMIN, c.committee)
+    c.staff = make_user("staff", Role.STAFF, c.committee, first_name="党建部")
+    c.assessor = make_user("assessor", Role.ASSESSOR, c.committee)
+    c.secretary_a = make_user("secretary_a", Role.SECRETARY, c.branch_a, member=c.secretary_member_a)
+    c.secretary_b = make_user("secretary_b", Role.SECRETARY, c.branch_b)
+    c.member_user_a = make_user("member_a", Role.MEMBER, c.branch_a, member=c.member_a)
+    c.outsider = make_user("outsider")
+    c.member_a.refresh_from_db()
+    c.secretary_member_a.refresh_from_db()
+    return c
+
+
+PERSONAS = ["admin", "staff", "assessor", "secretary_a", "secretary_b", "member_user_a", "outsider", "anonymous"]
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        if user is None:
+            client.logout()
+        else:
+            client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
