@@ -11,9 +11,15 @@ outsider: a user with no grant at all.
 """
 
 import pytest
+from django.conf import settings
 
 from dangjian.orgs.models import Level, Role
 from tests.factories import PASSWORD, make_member, make_org, make_user
+
+
+def pytest_configure(config):
+    # Hashing a password costs ~0.3 s with the production hasher; tests create many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class Company:

@@ -95,7 +95,7 @@ def org_list(request):
                  "已撤销" if o.archived else "正常") for o in qs.iterator(chunk_size=2000))
         return export_xlsx(request, "党组织", ["组织编码", "名称", "层级", "类型", "上级组织", "成立日期",
                                              "届满日期", "状态"], rows, what="党组织")
-    page, query = paginate(request, _with_counts(qs))
+    page, query = paginate(request, _with_counts(qs).order_by("path"))
     return render(request, "orgs/org_list.html", {
         "page": page, "query": query, "f": f, "levels": Level.choices, "types": OrgType.objects.all(),
     })
