@@ -114,7 +114,7 @@ def org_detail(request, pk):
     manage = can(user, "org.manage", org.path)
     return render(request, "orgs/org_detail.html", {
         "org": org, "seats": seats, "children": children, "ancestors": visible_ancestors,
-        "members": members[:200], "member_total": members.count(),
+        "members": list(members.select_related("org")[:20]), "member_total": members.count(),
         "changes": org.changes.select_related("by")[:20], "can_manage": manage,
         "can_manage_members": can(user, "member.manage", org.path),
         "can_audit": can(user, "audit.view", org.path),
@@ -128,8 +128,9 @@ def org_warnings(org, seats):
         return []
     out = []
     if org.level == Level.BRANCH:
-        full = org.members.filter(active=True, status=MemberStatus.FULL).count()
-        total = org.members.filter(active=True).count()
+        counts = org.members.filter(active=True).aggregate(
+            total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL)))
+        full, total = counts["full"], counts["total"]
         seat_list = list(seats)
         if full < 3:
             out.append(f"正式党员仅 {full} 名，党支部应有正式党员3名以上（不足时可成立联合党支部）。")
