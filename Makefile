@@ -6,7 +6,7 @@ PORT    ?= 8000
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := dangjian.settings
 
-.PHONY: run setup test test-pg test-browser lint demo bench clean
+.PHONY: run setup test test-pg test-browser lint demo clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
@@ -26,15 +26,11 @@ locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
 
 setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo
 
-var/.demo: $(BIN)/.installed
+run: setup
 	@mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=1 $(BIN)/python manage.py demo
-	@touch $@
-
-run: setup var/.demo
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=1 $(BIN)/python manage.py demo --accounts
+	@echo "平台地址：http://127.0.0.1:$(PORT)/   （Ctrl+C 停止）"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup
@@ -52,8 +48,9 @@ lint: setup
 	$(BIN)/ruff check .
 
 demo: setup
+	@mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=1 $(BIN)/python manage.py demo --reset --accounts
+	DEBUG=1 $(BIN)/python manage.py demo --reset
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
