@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.orgs import imports, views
+from dangjian.orgs import imports, views, views_types
 
 app_name = "orgs"
 urlpatterns = [
@@ -28,6 +28,9 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path("types/", views_types.type_list, name="type_list"),
+    path("types/new/", views_types.type_edit, name="type_create"),
+    path("types/<int:pk>/edit/", views_types.type_edit, name="type_edit"),
     path("import/", imports.import_home, name="import_home"),
     path("import/<str:kind>/template/", imports.import_template, name="import_template"),
     path("import/<str:kind>/", imports.import_upload, name="import_upload"),

@@ -178,3 +178,18 @@ def test_search_by_name_pinyin_and_initials(company):
         assert list(Member.objects.search(q).values_list("name", flat=True)) == ["张三"], q
     make_member(company.branch_a, "张珊")
     assert set(Member.objects.search("zs").values_list("name", flat=True)) == {"张三", "张珊"}
+
+
+def test_staff_of_the_top_committee_add_an_org_type(client, company):
+    from dangjian.orgs.models import OrgType
+
+    client.force_login(company.staff)
+    resp = client.post("/orgs/types/new/", {"code": "mixed", "name": "联合类", "order": 4, "active": "on"})
+    assert resp.status_code == 302
+    assert OrgType.objects.get(code="mixed").name == "联合类"
+    resp = client.post("/orgs/types/new/", {"code": "bad code!", "name": "坏", "order": 5})
+    assert "编码只能包含" in resp.content.decode()
+    # A secretary may read the types but not change them.
+    client.force_login(company.secretary_a)
+    assert client.get("/orgs/types/").status_code == 200
+    assert client.post("/orgs/types/new/", {"code": "x2", "name": "x2", "order": 1}).status_code == 404
