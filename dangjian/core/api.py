@@ -2,6 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.openapi.docs import Swagger
@@ -44,7 +45,7 @@ router = Router(tags=["认证"])
 def issue_token(request, body: TokenIn):
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
-        raise HttpError(401, "用户名或密码错误。")
+        raise HttpError(401, _("用户名或密码错误。"))
     from django.conf import settings
 
     with transaction.atomic():

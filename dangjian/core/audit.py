@@ -7,43 +7,47 @@ import decimal
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 
 from dangjian.core.models import AuditEvent
 
 current_request: contextvars.ContextVar = contextvars.ContextVar("current_request", default=None)
 
+# Chinese source text; label() translates it into the language of whoever reads the log.
 ACTION_LABELS = {
-    "auth.login": "登录",
-    "auth.login_failed": "登录失败",
-    "auth.logout": "退出登录",
-    "auth.password_changed": "修改密码",
-    "auth.token_issued": "签发API令牌",
-    "org.created": "新建党组织",
-    "org.updated": "修改党组织",
-    "org.moved": "调整党组织隶属关系",
-    "org.merged": "合并党组织",
-    "org.archived": "撤销党组织",
-    "org.restored": "恢复党组织",
-    "org.imported": "批量导入党组织",
-    "member.created": "新增党员",
-    "member.updated": "修改党员信息",
-    "member.transferred": "转接组织关系",
-    "member.imported": "批量导入党员",
-    "member.photo_changed": "更新党员照片",
-    "member.pii_viewed": "查看党员完整个人信息",
-    "pledge.saved": "保存党员承诺",
-    "seat.assigned": "任命支委职务",
-    "seat.ended": "免去支委职务",
-    "account.created": "开通账号",
-    "role.granted": "授予角色",
-    "role.revoked": "撤销角色",
-    "export": "导出数据",
-    "access.denied": "越权访问被拒绝",
+    "auth.login": gettext_noop("登录"),
+    "auth.login_failed": gettext_noop("登录失败"),
+    "auth.logout": gettext_noop("退出登录"),
+    "auth.password_changed": gettext_noop("修改密码"),
+    "auth.token_issued": gettext_noop("签发API令牌"),
+    "org.created": gettext_noop("新建党组织"),
+    "org.updated": gettext_noop("修改党组织"),
+    "org.moved": gettext_noop("调整党组织隶属关系"),
+    "org.merged": gettext_noop("合并党组织"),
+    "org.archived": gettext_noop("撤销党组织"),
+    "org.restored": gettext_noop("恢复党组织"),
+    "org.imported": gettext_noop("批量导入党组织"),
+    "orgtype.saved": gettext_noop("保存组织类型"),
+    "member.created": gettext_noop("新增党员"),
+    "member.updated": gettext_noop("修改党员信息"),
+    "member.transferred": gettext_noop("转接组织关系"),
+    "member.imported": gettext_noop("批量导入党员"),
+    "member.photo_changed": gettext_noop("更新党员照片"),
+    "member.pii_viewed": gettext_noop("查看党员完整个人信息"),
+    "pledge.saved": gettext_noop("保存党员承诺"),
+    "seat.assigned": gettext_noop("任命支委职务"),
+    "seat.ended": gettext_noop("免去支委职务"),
+    "account.created": gettext_noop("开通账号"),
+    "role.granted": gettext_noop("授予角色"),
+    "role.revoked": gettext_noop("撤销角色"),
+    "export": gettext_noop("导出数据"),
+    "access.denied": gettext_noop("越权访问被拒绝"),
 }
 
 
 def label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    text = ACTION_LABELS.get(action)
+    return gettext(text) if text else action
 
 
 def _jsonable(value):
@@ -111,9 +115,8 @@ def log_action(user, action: str, obj=None, *, org_path: str = "", before=None, 
 
 
 def _org_path_of(obj) -> str:
-    field = getattr(type(obj), "SCOPE_PATH", None)
-    if field is None:
-        return ""
+    # The same default as core.access.scope: an organization's own ``path`` scopes it.
+    field = getattr(type(obj), "SCOPE_PATH", "path")
     value = obj
     for part in field.split("__"):
         value = getattr(value, part, None)

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from dangjian.core.access import can, roles_of
 from dangjian.orgs.models import Role
@@ -8,19 +9,19 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = [("首页", reverse("home"), "house")]
+    items = [(_("首页"), reverse("home"), "house")]
     if can(user, "org.view"):
-        items.append(("组织架构", reverse("orgs:tree"), "diagram-3"))
+        items.append((_("组织架构"), reverse("orgs:tree"), "diagram-3"))
     if can(user, "member.view"):
-        items.append(("党员管理", reverse("orgs:member_list"), "people"))
+        items.append((_("党员管理"), reverse("orgs:member_list"), "people"))
     if hasattr(user, "member") and user.member is not None:
-        items.append(("我的档案", reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
+        items.append((_("我的档案"), reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
     if can(user, "org.import") or can(user, "member.import"):
-        items.append(("数据导入", reverse("orgs:import_home"), "upload"))
+        items.append((_("数据导入"), reverse("orgs:import_home"), "upload"))
     if can(user, "audit.view"):
-        items.append(("审计日志", reverse("audit_list"), "journal-text"))
+        items.append((_("审计日志"), reverse("audit_list"), "journal-text"))
     if can(user, "role.manage"):
-        items.append(("账号与角色", reverse("orgs:account_list"), "shield-lock"))
+        items.append((_("账号与角色"), reverse("orgs:account_list"), "shield-lock"))
     roles = roles_of(user)
-    role_names = [label for value, label in Role.choices if value in roles]
+    role_names = [str(label) for value, label in Role.choices if value in roles]
     return {"nav_items": items, "nav_roles": role_names}

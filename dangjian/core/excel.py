@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -60,12 +61,15 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
 
 
 def export_xlsx(request, filename: str, header: list[str], rows, *, what: str, count: int | None = None):
-    """An export of a list page: the rows come from the page's own scoped queryset; the export is audited."""
-    content = workbook_bytes([(what, header, rows)])
+    """An export of a list page: the rows come from the page's own scoped queryset; the export is audited.
+
+    ``filename`` and ``what`` are Chinese source strings (mark them with gettext_noop): the audit record keeps
+    them as they are, the file's name and sheet title are translated into the user's language."""
+    content = workbook_bytes([(_(what), header, rows)])
     log_action(request.user, "export", request=request, what=what, filename=filename,
                query=request.GET.urlencode()[:500], rows=count)
     stamp = datetime.date.today().strftime("%Y%m%d")
-    return xlsx_response(content, f"{filename}-{stamp}.xlsx")
+    return xlsx_response(content, f"{_(filename)}-{stamp}.xlsx")
 
 
 def wants_xlsx(request) -> bool:
@@ -78,22 +82,22 @@ def wants_xlsx(request) -> bool:
 def read_rows(upload) -> list[list]:
     """Rows of the first sheet of an uploaded .xlsx, checked against size, zip-bomb and row limits.
 
-    Raises DomainError with a Chinese sentence when the file cannot be accepted."""
+    Raises DomainError with a sentence in the user's language when the file cannot be accepted."""
     size = getattr(upload, "size", None)
     if size is not None and size > settings.EXCEL_MAX_UPLOAD_BYTES:
-        raise DomainError(f"文件过大（上限 {settings.EXCEL_MAX_UPLOAD_BYTES // 1024 // 1024} MB）。")
+        raise DomainError(_("文件过大（上限 {mb} MB）。").format(mb=settings.EXCEL_MAX_UPLOAD_BYTES // 1024 // 1024))
     data = upload.read() if hasattr(upload, "read") else bytes(upload)
     if not data.startswith(b"PK"):
-        raise DomainError("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。")
+        raise DomainError(_("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
             if total > settings.EXCEL_MAX_UPLOAD_BYTES * 10:
-                raise DomainError("文件解压后过大，已拒绝。")
+                raise DomainError(_("文件解压后过大，已拒绝。"))
             if "xl/workbook.xml" not in zf.namelist():
-                raise DomainError("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。")
+                raise DomainError(_("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。"))
     except zipfile.BadZipFile as exc:
-        raise DomainError("文件已损坏或不是 .xlsx 格式。") from exc
+        raise DomainError(_("文件已损坏或不是 .xlsx 格式。")) from exc
     from python_calamine import CalamineWorkbook
 
     try:
@@ -101,7 +105,7 @@ def read_rows(upload) -> list[list]:
         sheet = wb.get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types for every malformed file
-        raise DomainError("无法读取该 Excel 文件，请确认文件未损坏并使用模板格式。") from exc
+        raise DomainError(_("无法读取该 Excel 文件，请确认文件未损坏并使用模板格式。")) from exc
     if len(rows) - 1 > settings.EXCEL_MAX_ROWS:
-        raise DomainError(f"行数超过上限（{settings.EXCEL_MAX_ROWS} 行），请分批导入。")
+        raise DomainError(_("行数超过上限（{rows} 行），请分批导入。").format(rows=settings.EXCEL_MAX_ROWS))
     return rows

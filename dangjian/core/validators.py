@@ -4,6 +4,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -30,17 +31,17 @@ def validate_id_number(value: str) -> None:
     """18-digit 居民身份证号码 (GB 11643): format, birth date and ISO 7064 MOD 11-2 check character."""
     value = normalize_id_number(value)
     if not _ID_RE.match(value):
-        raise ValidationError("身份证号应为18位，前17位为数字，最后一位为数字或X。", code="id_format")
+        raise ValidationError(_("身份证号应为18位，前17位为数字，最后一位为数字或X。"), code="id_format")
     born = id_birth_date(value)
     if born is None or born > datetime.date.today() or born.year < 1900:
-        raise ValidationError("身份证号中的出生日期无效，请核对第7至14位。", code="id_birth")
+        raise ValidationError(_("身份证号中的出生日期无效，请核对第7至14位。"), code="id_birth")
     if id_check_char(value[:17]) != value[17]:
-        raise ValidationError("身份证号校验位不正确，请核对后重新输入。", code="id_checksum")
+        raise ValidationError(_("身份证号校验位不正确，请核对后重新输入。"), code="id_checksum")
 
 
 def validate_phone(value: str) -> None:
     if value and not _PHONE_RE.match(value.strip()):
-        raise ValidationError("手机号应为以1开头的11位数字。", code="phone")
+        raise ValidationError(_("手机号应为以1开头的11位数字。"), code="phone")
 
 
 def mask_id_number(value: str) -> str:

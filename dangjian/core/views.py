@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dangjian.core.access import allowed_paths, can, scope
 from dangjian.core.audit import ACTION_LABELS, label, log_action
@@ -46,7 +48,7 @@ def home(request):
 
 def require_capability(user, action):
     if not can(user, action):
-        raise Http404("页面不存在，或您无权访问。")
+        raise Http404(_("页面不存在，或您无权访问。"))
 
 
 @login_required
@@ -69,11 +71,12 @@ def audit_list(request):
         qs = qs.filter(at__date__lte=f["date_to"])
     if wants_xlsx(request):
         rows = ((e.at, e.username, e.ip, label(e.action), e.object_repr, e.data) for e in qs[:100_000].iterator())
-        return export_xlsx(request, "审计日志", ["时间", "用户", "IP地址", "操作", "对象", "变更内容"],
-                           ((a, b, c, d, e_, str(f_)) for a, b, c, d, e_, f_ in rows), what="审计日志")
+        header = [_("时间"), _("用户"), _("IP地址"), _("操作"), _("对象"), _("变更内容")]
+        return export_xlsx(request, gettext_noop("审计日志"), header,
+                           ((a, b, c, d, e_, str(f_)) for a, b, c, d, e_, f_ in rows), what=gettext_noop("审计日志"))
     page, query = paginate(request, qs, 50)
     return render(request, "core/audit_list.html", {
-        "page": page, "query": query, "f": f, "actions": sorted(ACTION_LABELS.items(), key=lambda kv: kv[0]),
+        "page": page, "query": query, "f": f, "actions": [(code, label(code)) for code in sorted(ACTION_LABELS)],
     })
 
 
@@ -85,7 +88,7 @@ def password_change(request):
             user = form.save()
             log_action(user, "auth.password_changed", request=request)
         update_session_auth_hash(request, user)
-        messages.success(request, "密码已修改。")
+        messages.success(request, _("密码已修改。"))
         return redirect("home")
     return render(request, "registration/password_change.html", {"form": form})
 

@@ -1,5 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import scope
 from dangjian.core.validators import normalize_id_number
@@ -38,18 +40,19 @@ class OrgForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, user=None, with_parent=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = OrgType.objects.filter(active=True)
-        self.fields["type"].help_text = "党支部必选；党委、党总支可不选。"
+        self.fields["type"].help_text = _("党支部必选；党委、党总支可不选。")
+        self.fields["type"].label_from_instance = lambda t: t.display_name
         if with_parent:
             self.fields["parent"] = ScopedOrgField(org_choices(user, "org.manage").exclude(level="branch"),
-                                                   label="上级组织", required=True)
+                                                   label=_("上级组织"), required=True)
             self.order_fields(["parent"])
         self._style()
 
 
 class MoveForm(BootstrapMixin, forms.Form):
-    new_parent = ScopedOrgField(Organization.objects.none(), label="新的上级组织")
-    effective_on = forms.DateField(label="生效日期", widget=DATE)
-    reason = forms.CharField(label="原因", max_length=200, required=False)
+    new_parent = ScopedOrgField(Organization.objects.none(), label=_("新的上级组织"))
+    effective_on = forms.DateField(label=_("生效日期"), widget=DATE)
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args, user=None, org=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,9 +63,9 @@ class MoveForm(BootstrapMixin, forms.Form):
 
 
 class MergeForm(BootstrapMixin, forms.Form):
-    target = ScopedOrgField(Organization.objects.none(), label="并入组织")
-    effective_on = forms.DateField(label="生效日期", widget=DATE)
-    reason = forms.CharField(label="原因", max_length=200, required=False)
+    target = ScopedOrgField(Organization.objects.none(), label=_("并入组织"))
+    effective_on = forms.DateField(label=_("生效日期"), widget=DATE)
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args, user=None, org=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,8 +76,8 @@ class MergeForm(BootstrapMixin, forms.Form):
 
 
 class ReasonForm(BootstrapMixin, forms.Form):
-    effective_on = forms.DateField(label="生效日期", widget=DATE, required=False)
-    reason = forms.CharField(label="原因", max_length=200, required=False)
+    effective_on = forms.DateField(label=_("生效日期"), widget=DATE, required=False)
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +95,7 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if with_org:
             self.fields["org"] = ScopedOrgField(org_choices(user, "member.manage", level="branch"),
-                                                label="所在党支部")
+                                                label=_("所在党支部"))
             self.order_fields(["org"])
         self._style()
 
@@ -102,14 +105,14 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise ValidationError("请填写姓名。")
+            raise ValidationError(gettext("请填写姓名。"))
         return name
 
 
 class TransferForm(BootstrapMixin, forms.Form):
-    to_org = ScopedOrgField(Organization.objects.none(), label="转入党支部")
-    effective_on = forms.DateField(label="转接日期", widget=DATE)
-    reason = forms.CharField(label="原因", max_length=200, required=False)
+    to_org = ScopedOrgField(Organization.objects.none(), label=_("转入党支部"))
+    effective_on = forms.DateField(label=_("转接日期"), widget=DATE)
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args, user=None, member=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,8 +122,8 @@ class TransferForm(BootstrapMixin, forms.Form):
 
 
 class PledgeForm(BootstrapMixin, forms.Form):
-    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    text = forms.CharField(label="承诺内容", max_length=500, widget=forms.Textarea(attrs={"rows": 4}))
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    text = forms.CharField(label=_("承诺内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,7 +131,7 @@ class PledgeForm(BootstrapMixin, forms.Form):
 
 
 class PhotoForm(BootstrapMixin, forms.Form):
-    photo = forms.FileField(label="照片（JPG/PNG，不超过2MB）")
+    photo = forms.FileField(label=_("照片（JPG/PNG，不超过2MB）"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,9 +140,9 @@ class PhotoForm(BootstrapMixin, forms.Form):
 
 
 class SeatForm(BootstrapMixin, forms.Form):
-    member = forms.ModelChoiceField(Member.objects.none(), label="党员")
-    duty = forms.ChoiceField(label="职务", choices=Duty.choices)
-    since = forms.DateField(label="任职日期", widget=DATE)
+    member = forms.ModelChoiceField(Member.objects.none(), label=_("党员"))
+    duty = forms.ChoiceField(label=_("职务"), choices=Duty.choices)
+    since = forms.DateField(label=_("任职日期"), widget=DATE)
 
     def __init__(self, *args, org=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,8 +151,8 @@ class SeatForm(BootstrapMixin, forms.Form):
 
 
 class GrantForm(BootstrapMixin, forms.Form):
-    role = forms.ChoiceField(label="角色", choices=Role.choices)
-    org = ScopedOrgField(Organization.objects.none(), label="授权组织（含下级）")
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    org = ScopedOrgField(Organization.objects.none(), label=_("授权组织（含下级）"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,10 +161,10 @@ class GrantForm(BootstrapMixin, forms.Form):
 
 
 class AccountForm(BootstrapMixin, forms.Form):
-    username = forms.RegexField(label="用户名", regex=r"^[A-Za-z0-9_.@-]{3,40}$", max_length=40,
-                                error_messages={"invalid": "用户名只能包含字母、数字和 _ . @ -，长度3至40位。"})
-    full_name = forms.CharField(label="姓名", max_length=40)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, min_length=12)
+    username = forms.RegexField(label=_("用户名"), regex=r"^[A-Za-z0-9_.@-]{3,40}$", max_length=40,
+                                error_messages={"invalid": _("用户名只能包含字母、数字和 _ . @ -，长度3至40位。")})
+    full_name = forms.CharField(label=_("姓名"), max_length=40)
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=12)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

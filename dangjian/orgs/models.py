@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.validators import validate_id_number, validate_phone
 
@@ -13,26 +15,54 @@ def path_segment(pk: int) -> str:
     return f"{pk:0{PATH_SEGMENT}d}."
 
 
+class ChoiceLabel(str):
+    """A choice label whose value is its Chinese source text and which displays translated.
+
+    Equality, hashing, ``join`` and JSON see the Chinese text, so what is stored or keyed on (import tables,
+    API fields, audit records) stays in the product's language whatever the user's language is; ``str()`` and
+    ``format()`` give the translation into the active language, so pages, forms and messages show it.
+    ``gettext_noop`` marks each label for makemessages."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return gettext(str.__str__(self))
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
 class Level(models.TextChoices):
-    COMMITTEE = "committee", "党委"
-    GENERAL_BRANCH = "general", "党总支"
-    BRANCH = "branch", "党支部"
+    COMMITTEE = "committee", ChoiceLabel(gettext_noop("党委"))
+    GENERAL_BRANCH = "general", ChoiceLabel(gettext_noop("党总支"))
+    BRANCH = "branch", ChoiceLabel(gettext_noop("党支部"))
 
 
 class OrgType(models.Model):
     """三类: types are data a committee can extend."""
 
-    code = models.CharField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=40, unique=True)
-    order = models.PositiveSmallIntegerField("排序", default=0)
-    active = models.BooleanField("启用", default=True)
+    code = models.CharField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         ordering = ["order", "id"]
-        verbose_name = verbose_name_plural = "组织类型"
+        verbose_name = pgettext_lazy("model name", "组织类型")
+        verbose_name_plural = pgettext_lazy("model name plural", "组织类型")
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self):
+        """The name in the active language: the seeded types are translated, types added later are shown as
+        they were entered."""
+        return gettext(self.name) if self.name else self.name
+
+
+# The seeded types (migration 0002) for makemessages; their names are data, translated by display_name.
+SEEDED_TYPE_NAMES = (gettext_noop("生产类（含供电所类）"), gettext_noop("管理类"), gettext_noop("经营类"))
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -44,32 +74,33 @@ class OrganizationQuerySet(models.QuerySet):
 
 
 class Organization(models.Model):
-    name = models.CharField("名称", max_length=100)
-    code = models.CharField("组织编码", max_length=40, unique=True)
-    level = models.CharField("层级", max_length=10, choices=Level.choices)
-    type = models.ForeignKey(OrgType, verbose_name="类型", null=True, blank=True, on_delete=models.PROTECT)
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("组织编码"), max_length=40, unique=True)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    type = models.ForeignKey(OrgType, verbose_name=_("类型"), null=True, blank=True, on_delete=models.PROTECT)
     parent = models.ForeignKey(
-        "self", verbose_name="上级组织", null=True, blank=True, related_name="children", on_delete=models.PROTECT
+        "self", verbose_name=_("上级组织"), null=True, blank=True, related_name="children", on_delete=models.PROTECT
     )
     # Materialized path of ids ("0000001.0000004."): a subtree is one indexed prefix query.
     path = models.CharField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    established_on = models.DateField("成立日期", null=True, blank=True)
-    term_ends_on = models.DateField("届满日期", null=True, blank=True)
-    address = models.CharField("活动阵地", max_length=200, blank=True)
-    archived = models.BooleanField("已撤销", default=False)
-    archived_on = models.DateField("撤销日期", null=True, blank=True)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    term_ends_on = models.DateField(_("届满日期"), null=True, blank=True)
+    address = models.CharField(_("活动阵地"), max_length=200, blank=True)
+    archived = models.BooleanField(_("已撤销"), default=False)
+    archived_on = models.DateField(_("撤销日期"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name="并入组织", null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        "self", verbose_name=_("并入组织"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
     )
-    order = models.PositiveIntegerField("排序", default=0)
+    order = models.PositiveIntegerField(_("排序"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["path"]
-        verbose_name = verbose_name_plural = "党组织"
+        verbose_name = pgettext_lazy("model name", "党组织")
+        verbose_name_plural = pgettext_lazy("model name plural", "党组织")
         constraints = [
             models.CheckConstraint(condition=~Q(path=""), name="org_path_not_empty"),
         ]
@@ -90,19 +121,19 @@ class OrgChange(models.Model):
     """A re-organization: what the node was before, so past months stay as they were."""
 
     class Kind(models.TextChoices):
-        CREATE = "create", "成立"
-        EDIT = "edit", "修改"
-        MOVE = "move", "调整隶属"
-        MERGE = "merge", "合并"
-        ARCHIVE = "archive", "撤销"
-        RESTORE = "restore", "恢复"
+        CREATE = "create", ChoiceLabel(gettext_noop("成立"))
+        EDIT = "edit", ChoiceLabel(gettext_noop("修改"))
+        MOVE = "move", ChoiceLabel(gettext_noop("调整隶属"))
+        MERGE = "merge", ChoiceLabel(gettext_noop("合并"))
+        ARCHIVE = "archive", ChoiceLabel(gettext_noop("撤销"))
+        RESTORE = "restore", ChoiceLabel(gettext_noop("恢复"))
 
     org = models.ForeignKey(Organization, related_name="changes", on_delete=models.CASCADE)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    effective_on = models.DateField("生效日期")
+    effective_on = models.DateField(_("生效日期"))
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    reason = models.CharField("原因", max_length=200, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -112,13 +143,13 @@ class OrgChange(models.Model):
 
 
 class Gender(models.TextChoices):
-    MALE = "M", "男"
-    FEMALE = "F", "女"
+    MALE = "M", ChoiceLabel(gettext_noop("男"))
+    FEMALE = "F", ChoiceLabel(gettext_noop("女"))
 
 
 class MemberStatus(models.TextChoices):
-    FULL = "full", "正式党员"
-    PROBATIONARY = "probationary", "预备党员"
+    FULL = "full", ChoiceLabel(gettext_noop("正式党员"))
+    PROBATIONARY = "probationary", ChoiceLabel(gettext_noop("预备党员"))
 
 
 class MemberQuerySet(models.QuerySet):
@@ -137,32 +168,33 @@ class MemberQuerySet(models.QuerySet):
 class Member(models.Model):
     SCOPE_PATH = "org__path"
 
-    org = models.ForeignKey(Organization, verbose_name="所在组织", related_name="members", on_delete=models.PROTECT)
-    name = models.CharField("姓名", max_length=40)
+    org = models.ForeignKey(Organization, verbose_name=_("所在组织"), related_name="members", on_delete=models.PROTECT)
+    name = models.CharField(_("姓名"), max_length=40)
     name_pinyin = models.CharField(max_length=120, db_index=True, editable=False)
     name_initials = models.CharField(max_length=40, db_index=True, editable=False)
-    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
-    birth_date = models.DateField("出生日期")
-    id_number = models.CharField("身份证号", max_length=18, unique=True, validators=[validate_id_number])
-    phone = models.CharField("手机号", max_length=11, blank=True, validators=[validate_phone])
-    joined_on = models.DateField("入党日期")
-    confirmed_on = models.DateField("转正日期", null=True, blank=True)
-    status = models.CharField("党员类别", max_length=12, choices=MemberStatus.choices, default=MemberStatus.FULL)
-    post = models.CharField("岗位", max_length=60, blank=True)
-    title = models.CharField("职务", max_length=60, blank=True)
-    photo = models.FileField("照片", upload_to="photos/%Y/", blank=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
+    phone = models.CharField(_("手机号"), max_length=11, blank=True, validators=[validate_phone])
+    joined_on = models.DateField(_("入党日期"))
+    confirmed_on = models.DateField(_("转正日期"), null=True, blank=True)
+    status = models.CharField(_("党员类别"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.FULL)
+    post = models.CharField(_("岗位"), max_length=60, blank=True)
+    title = models.CharField(_("职务"), max_length=60, blank=True)
+    photo = models.FileField(_("照片"), upload_to="photos/%Y/", blank=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name="登录账号", null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), null=True, blank=True,
         related_name="member", on_delete=models.SET_NULL,
     )
-    active = models.BooleanField("在册", default=True)
+    active = models.BooleanField(_("在册"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["org__path", "name_pinyin", "id"]
-        verbose_name = verbose_name_plural = "党员"
+        verbose_name = pgettext_lazy("model name", "党员")
+        verbose_name_plural = pgettext_lazy("model name plural", "党员")
 
     def __str__(self):
         return self.name
@@ -185,8 +217,8 @@ class Pledge(models.Model):
     SCOPE_PATH = "member__org__path"
 
     member = models.ForeignKey(Member, related_name="pledges", on_delete=models.CASCADE)
-    year = models.PositiveSmallIntegerField("年度")
-    text = models.TextField("承诺内容", max_length=500)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    text = models.TextField(_("承诺内容"), max_length=500)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -200,8 +232,8 @@ class Transfer(models.Model):
     member = models.ForeignKey(Member, related_name="transfers", on_delete=models.CASCADE)
     from_org = models.ForeignKey(Organization, related_name="+", on_delete=models.PROTECT)
     to_org = models.ForeignKey(Organization, related_name="+", on_delete=models.PROTECT)
-    effective_on = models.DateField("转接日期")
-    reason = models.CharField("原因", max_length=200, blank=True)
+    effective_on = models.DateField(_("转接日期"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -210,12 +242,12 @@ class Transfer(models.Model):
 
 
 class Duty(models.TextChoices):
-    SECRETARY = "secretary", "书记"
-    DEPUTY = "deputy", "副书记"
-    ORGANIZATION = "organization", "组织委员"
-    PUBLICITY = "publicity", "宣传委员"
-    DISCIPLINE = "discipline", "纪检委员"
-    MEMBER = "member", "委员"
+    SECRETARY = "secretary", ChoiceLabel(gettext_noop("书记"))
+    DEPUTY = "deputy", ChoiceLabel(gettext_noop("副书记"))
+    ORGANIZATION = "organization", ChoiceLabel(gettext_noop("组织委员"))
+    PUBLICITY = "publicity", ChoiceLabel(gettext_noop("宣传委员"))
+    DISCIPLINE = "discipline", ChoiceLabel(gettext_noop("纪检委员"))
+    MEMBER = "member", ChoiceLabel(gettext_noop("委员"))
 
 
 class CommitteeSeat(models.Model):
@@ -225,9 +257,9 @@ class CommitteeSeat(models.Model):
 
     org = models.ForeignKey(Organization, related_name="seats", on_delete=models.CASCADE)
     member = models.ForeignKey(Member, related_name="seats", on_delete=models.CASCADE)
-    duty = models.CharField("职务", max_length=15, choices=Duty.choices)
-    since = models.DateField("任职日期")
-    until = models.DateField("离任日期", null=True, blank=True)
+    duty = models.CharField(_("职务"), max_length=15, choices=Duty.choices)
+    since = models.DateField(_("任职日期"))
+    until = models.DateField(_("离任日期"), null=True, blank=True)
 
     class Meta:
         ordering = ["org", "duty", "since"]
@@ -239,11 +271,11 @@ class CommitteeSeat(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "系统管理员"
-    STAFF = "staff", "党建管理员"
-    ASSESSOR = "assessor", "考评员"
-    SECRETARY = "secretary", "支部书记/支委"
-    MEMBER = "member", "党员"
+    ADMIN = "admin", ChoiceLabel(gettext_noop("系统管理员"))
+    STAFF = "staff", ChoiceLabel(gettext_noop("党建管理员"))
+    ASSESSOR = "assessor", ChoiceLabel(gettext_noop("考评员"))
+    SECRETARY = "secretary", ChoiceLabel(gettext_noop("支部书记/支委"))
+    MEMBER = "member", ChoiceLabel(gettext_noop("党员"))
 
 
 class RoleGrant(models.Model):
@@ -252,8 +284,8 @@ class RoleGrant(models.Model):
     SCOPE_PATH = "org__path"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="grants", on_delete=models.CASCADE)
-    role = models.CharField("角色", max_length=12, choices=Role.choices)
-    org = models.ForeignKey(Organization, verbose_name="授权组织", related_name="grants", on_delete=models.CASCADE)
+    role = models.CharField(_("角色"), max_length=12, choices=Role.choices)
+    org = models.ForeignKey(Organization, verbose_name=_("授权组织"), related_name="grants", on_delete=models.CASCADE)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
     )

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from dangjian.core.access import require
@@ -25,14 +26,14 @@ def store_photo(user, member, upload) -> None:
     if not own:
         require(user, "member.manage", member.org.path)
     if upload.size > settings.PHOTO_MAX_BYTES:
-        raise PhotoError("照片不能超过2MB。")
+        raise PhotoError(_("照片不能超过2MB。"))
     try:
         img = Image.open(upload)
         if img.format not in ("JPEG", "PNG"):
-            raise PhotoError("照片须为 JPG 或 PNG 格式。")
+            raise PhotoError(_("照片须为 JPG 或 PNG 格式。"))
         img.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise PhotoError("无法识别的图片文件，请上传 JPG 或 PNG 照片。") from exc
+        raise PhotoError(_("无法识别的图片文件，请上传 JPG 或 PNG 照片。")) from exc
     img = img.convert("RGB")
     img.thumbnail((600, 800))
     out = io.BytesIO()

@@ -10,6 +10,7 @@ import uuid
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils.translation import gettext as _
 
 from dangjian.core.access import AccessDenied, can, require
 from dangjian.core.audit import diff, log_action, snapshot
@@ -47,16 +48,18 @@ def _today():
 def check_placement(level: str, org_type, parent: Organization | None) -> None:
     if parent is None:
         if level != Level.COMMITTEE:
-            raise DomainError("顶级组织必须是党委。", "parent")
+            raise DomainError(_("顶级组织必须是党委。"), "parent")
     else:
         if parent.archived:
-            raise DomainError(f"上级组织“{parent.name}”已撤销，不能在其下设立组织。", "parent")
+            raise DomainError(_("上级组织“{name}”已撤销，不能在其下设立组织。").format(name=parent.name), "parent")
         if level not in ALLOWED_CHILD_LEVELS[parent.level]:
             raise DomainError(
-                f"{parent.get_level_display()}下不能设立{Level(level).label}。", "parent"
+                _("{parent_level}下不能设立{level}。").format(
+                    parent_level=parent.get_level_display(), level=Level(level).label),
+                "parent",
             )
     if level == Level.BRANCH and org_type is None:
-        raise DomainError("党支部必须选择类型（生产类、管理类或经营类）。", "type")
+        raise DomainError(_("党支部必须选择类型（生产类、管理类或经营类）。"), "type")
 
 
 @transaction.atomic
@@ -70,7 +73,7 @@ def create_org(user, *, parent: Organization | None, name: str, code: str, level
         require(user, "org.manage", parent.path)
     check_placement(level, type, parent)
     if Organization.objects.filter(code=code).exists():
-        raise DomainError(f"组织编码“{code}”已被使用，请换一个。", "code")
+        raise DomainError(_("组织编码“{code}”已被使用，请换一个。").format(code=code), "code")
     org = Organization.objects.create(
         parent=parent, name=name, code=code, level=level, type=type, established_on=established_on,
         term_ends_on=term_ends_on, address=address, order=order, path=f"tmp-{uuid.uuid4().hex}",
@@ -96,17 +99,17 @@ def update_org(user, org: Organization, **changes) -> Organization:
     before = snapshot(org, ORG_FIELDS)
     for key in ("parent", "path", "archived", "merged_into", "archived_on"):
         if key in changes:
-            raise DomainError("调整隶属、合并和撤销请使用对应的操作。")
+            raise DomainError(_("调整隶属、合并和撤销请使用对应的操作。"))
     code = changes.get("code")
     if code and code != org.code and Organization.objects.filter(code=code).exclude(pk=org.pk).exists():
-        raise DomainError(f"组织编码“{code}”已被使用，请换一个。", "code")
+        raise DomainError(_("组织编码“{code}”已被使用，请换一个。").format(code=code), "code")
     for key, value in changes.items():
         setattr(org, key, value)
     check_placement(org.level, org.type, org.parent)
     if org.level != before["level"]:
         allowed = ALLOWED_CHILD_LEVELS[org.level]
         if org.children.exclude(level__in=allowed).exists():
-            raise DomainError(f"该组织有下级组织，不能改为{org.get_level_display()}。", "level")
+            raise DomainError(_("该组织有下级组织，不能改为{level}。").format(level=org.get_level_display()), "level")
     org.save()
     b, a = diff(before, snapshot(org, ORG_FIELDS))
     if a:
@@ -131,11 +134,11 @@ def move_org(user, org: Organization, new_parent: Organization, *, effective_on=
     org = Organization.objects.select_for_update().get(pk=org.pk)
     new_parent = Organization.objects.get(pk=new_parent.pk)
     if org.parent_id is None:
-        raise DomainError("顶级党委不能调整隶属关系。")
+        raise DomainError(_("顶级党委不能调整隶属关系。"))
     if new_parent.path.startswith(org.path):
-        raise DomainError("不能把组织调整到它自己或它的下级组织之下。", "parent")
+        raise DomainError(_("不能把组织调整到它自己或它的下级组织之下。"), "parent")
     if new_parent.pk == org.parent_id:
-        raise DomainError("新的上级组织与当前上级组织相同。", "parent")
+        raise DomainError(_("新的上级组织与当前上级组织相同。"), "parent")
     check_placement(org.level, org.type, new_parent)
     before = snapshot(org, ["parent", "path", "depth"])
     old_path = org.path
@@ -155,13 +158,13 @@ def archive_org(user, org: Organization, *, effective_on=None, reason: str = "")
     require(user, "org.manage", org.path)
     org = Organization.objects.select_for_update().get(pk=org.pk)
     if org.archived:
-        raise DomainError("该组织已撤销。")
+        raise DomainError(_("该组织已撤销。"))
     if org.parent_id is None:
-        raise DomainError("顶级党委不能撤销。")
+        raise DomainError(_("顶级党委不能撤销。"))
     if org.children.filter(archived=False).exists():
-        raise DomainError("该组织还有未撤销的下级组织，请先调整或撤销下级组织。")
+        raise DomainError(_("该组织还有未撤销的下级组织，请先调整或撤销下级组织。"))
     if org.members.filter(active=True).exists():
-        raise DomainError("该组织还有在册党员，请先转接党员组织关系，或使用“合并”。")
+        raise DomainError(_("该组织还有在册党员，请先转接党员组织关系，或使用“合并”。"))
     org.archived, org.archived_on = True, effective_on or _today()
     org.save(update_fields=["archived", "archived_on"])
     CommitteeSeat.objects.filter(org=org, until__isnull=True).update(until=org.archived_on)
@@ -176,9 +179,9 @@ def restore_org(user, org: Organization, *, reason: str = "") -> Organization:
     require(user, "org.manage", org.path)
     org = Organization.objects.select_for_update().get(pk=org.pk)
     if not org.archived:
-        raise DomainError("该组织未撤销。")
+        raise DomainError(_("该组织未撤销。"))
     if org.parent and org.parent.archived:
-        raise DomainError("上级组织已撤销，请先恢复上级组织或调整隶属关系。")
+        raise DomainError(_("上级组织已撤销，请先恢复上级组织或调整隶属关系。"))
     org.archived, org.archived_on, org.merged_into = False, None, None
     org.save(update_fields=["archived", "archived_on", "merged_into"])
     OrgChange.objects.create(org=org, kind=OrgChange.Kind.RESTORE, effective_on=_today(),
@@ -198,13 +201,14 @@ def merge_org(user, source: Organization, target: Organization, *, effective_on=
     target = Organization.objects.select_for_update().get(pk=target.pk)
     effective_on = effective_on or _today()
     if source.pk == target.pk:
-        raise DomainError("不能把组织与它自己合并。")
+        raise DomainError(_("不能把组织与它自己合并。"))
     if source.archived or target.archived:
-        raise DomainError("已撤销的组织不能参与合并。")
+        raise DomainError(_("已撤销的组织不能参与合并。"))
     if target.path.startswith(source.path):
-        raise DomainError("不能把组织合并到它自己的下级组织。")
+        raise DomainError(_("不能把组织合并到它自己的下级组织。"))
     if source.parent_id is None:
-        raise DomainError("顶级党委不能被合并。")
+        raise DomainError(_("顶级党委不能被合并。"))
+    # The reason is stored with the history (data in the product's language), so it is not translated.
     for child in source.children.filter(archived=False):
         move_org(user, child, target, effective_on=effective_on, reason=f"随“{source.name}”并入“{target.name}”")
     for member in source.members.filter(active=True):
@@ -240,28 +244,28 @@ def check_member_facts(data: dict) -> None:
 
     birth, idn = data.get("birth_date"), data.get("id_number")
     if birth and idn and len(idn) == 18 and id_birth_date(idn) != birth:
-        raise DomainError("出生日期与身份证号中的出生日期不一致。", "birth_date")
+        raise DomainError(_("出生日期与身份证号中的出生日期不一致。"), "birth_date")
     joined, confirmed = data.get("joined_on"), data.get("confirmed_on")
     if birth and joined and (joined.year, joined.month, joined.day) < (birth.year + 18, birth.month, birth.day):
-        raise DomainError("入党时应年满18周岁，请核对入党日期和出生日期。", "joined_on")
+        raise DomainError(_("入党时应年满18周岁，请核对入党日期和出生日期。"), "joined_on")
     if joined and joined > _today():
-        raise DomainError("入党日期不能晚于今天。", "joined_on")
+        raise DomainError(_("入党日期不能晚于今天。"), "joined_on")
     if confirmed and joined and confirmed <= joined:
-        raise DomainError("转正日期应晚于入党日期。", "confirmed_on")
+        raise DomainError(_("转正日期应晚于入党日期。"), "confirmed_on")
     if data.get("status") == "full" and joined and not confirmed:
-        raise DomainError("正式党员须填写转正日期。", "confirmed_on")
+        raise DomainError(_("正式党员须填写转正日期。"), "confirmed_on")
     if data.get("status") == "probationary" and confirmed:
-        raise DomainError("预备党员不应有转正日期；如已转正，请把类别改为正式党员。", "status")
+        raise DomainError(_("预备党员不应有转正日期；如已转正，请把类别改为正式党员。"), "status")
 
 
 @transaction.atomic
 def create_member(user, org: Organization, **data) -> Member:
     require(user, "member.manage", org.path)
     if org.archived:
-        raise DomainError("该组织已撤销，不能新增党员。", "org")
+        raise DomainError(_("该组织已撤销，不能新增党员。"), "org")
     check_member_facts(data)
     if Member.objects.filter(id_number=data["id_number"]).exists():
-        raise DomainError("该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。", "id_number")
+        raise DomainError(_("该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。"), "id_number")
     member = Member(org=org, **data)
     member.save()
     log_action(user, "member.created", member, after=snapshot(member, MEMBER_FIELDS))
@@ -273,7 +277,7 @@ def update_member(user, member: Member, **changes) -> Member:
     require(user, "member.manage", member.org.path)
     member = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
     if "org" in changes or "org_id" in changes:
-        raise DomainError("变更所在组织请使用“转接”。")
+        raise DomainError(_("变更所在组织请使用“转接”。"))
     before = snapshot(member, MEMBER_FIELDS)
     for key, value in changes.items():
         setattr(member, key, value)
@@ -281,7 +285,7 @@ def update_member(user, member: Member, **changes) -> Member:
         "birth_date": member.birth_date, "joined_on": member.joined_on, "confirmed_on": member.confirmed_on})
     idn = changes.get("id_number")
     if idn and Member.objects.filter(id_number=idn).exclude(pk=member.pk).exists():
-        raise DomainError("该身份证号已登记在另一名党员名下。", "id_number")
+        raise DomainError(_("该身份证号已登记在另一名党员名下。"), "id_number")
     member.save()
     b, a = diff(before, snapshot(member, MEMBER_FIELDS))
     if a:
@@ -309,11 +313,11 @@ def transfer_member(user, member: Member, to_org: Organization, *, effective_on=
     require(user, "member.manage", to_org.path)
     member = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
     if to_org.archived:
-        raise DomainError("目标组织已撤销。", "to_org")
+        raise DomainError(_("目标组织已撤销。"), "to_org")
     if to_org.pk == member.org_id:
-        raise DomainError("目标组织与当前所在组织相同。", "to_org")
+        raise DomainError(_("目标组织与当前所在组织相同。"), "to_org")
     if to_org.level != Level.BRANCH:
-        raise DomainError("党员组织关系应转入党支部。", "to_org")
+        raise DomainError(_("党员组织关系应转入党支部。"), "to_org")
     _do_transfer(user, member, to_org, effective_on or _today(), reason)
     return member
 
@@ -331,9 +335,9 @@ def save_pledge(user, member: Member, year: int, text: str) -> Pledge:
         require(user, "member.manage", member.org.path)
     text = (text or "").strip()
     if not text:
-        raise DomainError("承诺内容不能为空。", "text")
+        raise DomainError(_("承诺内容不能为空。"), "text")
     if len(text) > 500:
-        raise DomainError("承诺内容不能超过500字。", "text")
+        raise DomainError(_("承诺内容不能超过500字。"), "text")
     pledge, created = Pledge.objects.select_for_update().get_or_create(
         member=member, year=year, defaults={"text": text})
     before = None if created else {"text": pledge.text}
@@ -348,12 +352,12 @@ def save_pledge(user, member: Member, year: int, text: str) -> Pledge:
 def assign_seat(user, org: Organization, member: Member, duty: str, since=None) -> CommitteeSeat:
     require(user, "org.manage", org.path)
     if member.org_id != org.pk and not member.org.path.startswith(org.path):
-        raise DomainError("支委须是本组织（或下级组织）的党员。", "member")
+        raise DomainError(_("支委须是本组织（或下级组织）的党员。"), "member")
     since = since or _today()
     if duty == Duty.SECRETARY:
         CommitteeSeat.objects.filter(org=org, duty=Duty.SECRETARY, until__isnull=True).update(until=since)
     if CommitteeSeat.objects.filter(org=org, member=member, duty=duty, until__isnull=True).exists():
-        raise DomainError("该党员已担任此职务。", "duty")
+        raise DomainError(_("该党员已担任此职务。"), "duty")
     seat = CommitteeSeat.objects.create(org=org, member=member, duty=duty, since=since)
     log_action(user, "seat.assigned", org, after={"member": member.name, "duty": seat.get_duty_display()})
     return seat
@@ -363,7 +367,7 @@ def assign_seat(user, org: Organization, member: Member, duty: str, since=None) 
 def end_seat(user, seat: CommitteeSeat, until=None) -> CommitteeSeat:
     require(user, "org.manage", seat.org.path)
     if seat.until:
-        raise DomainError("该职务已离任。")
+        raise DomainError(_("该职务已离任。"))
     seat.until = until or _today()
     seat.save(update_fields=["until"])
     log_action(user, "seat.ended", seat.org, before={"member": seat.member.name, "duty": seat.get_duty_display()})
@@ -377,13 +381,13 @@ def end_seat(user, seat: CommitteeSeat, until=None) -> CommitteeSeat:
 def grant_role(user, target_user, role: str, org: Organization) -> RoleGrant:
     require(user, "role.manage", org.path)
     if role not in Role.values:
-        raise DomainError("未知的角色。", "role")
+        raise DomainError(_("未知的角色。"), "role")
     if org.archived:
-        raise DomainError("不能在已撤销的组织上授权。", "org")
+        raise DomainError(_("不能在已撤销的组织上授权。"), "org")
     grant, created = RoleGrant.objects.get_or_create(user=target_user, role=role, org=org,
                                                      defaults={"granted_by": _u(user)})
     if not created:
-        raise DomainError("该用户已在此组织拥有该角色。")
+        raise DomainError(_("该用户已在此组织拥有该角色。"))
     log_action(user, "role.granted", grant, after={"user": target_user.get_username(), "role": grant.get_role_display(),
                                                   "org": org.name})
     return grant
@@ -405,11 +409,11 @@ def create_account(user, username: str, full_name: str, password: str, member: M
     if member is not None:
         require(user, "member.manage", member.org.path)
         if member.user_id:
-            raise DomainError(f"{member.name}已有登录账号。")
+            raise DomainError(_("{name}已有登录账号。").format(name=member.name))
     elif not can(user, "role.manage"):
         raise AccessDenied("role.manage")
     if User.objects.filter(username__iexact=username).exists():
-        raise DomainError(f"用户名“{username}”已被使用。", "username")
+        raise DomainError(_("用户名“{username}”已被使用。").format(username=username), "username")
     account = User.objects.create_user(username=username, password=password, first_name=full_name)
     log_action(user, "account.created", member, org_path=member.org.path if member else "",
                after={"username": username, "name": full_name})

@@ -10,6 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from dangjian.core.access import AccessDenied, allowed_paths, can, get_scoped_or_404, scope
@@ -19,7 +22,16 @@ from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.validators import mask_id_number, mask_phone
 from dangjian.core.views import paginate, require_capability
 from dangjian.orgs import forms, services
-from dangjian.orgs.models import CommitteeSeat, Level, Member, MemberStatus, Organization, OrgType, RoleGrant
+from dangjian.orgs.models import (
+    CommitteeSeat,
+    Gender,
+    Level,
+    Member,
+    MemberStatus,
+    Organization,
+    OrgType,
+    RoleGrant,
+)
 from dangjian.orgs.photos import PhotoError, store_photo
 
 
@@ -90,11 +102,13 @@ def org_list(request):
         qs = qs.filter(type_id=f["type"])
     qs = qs.filter(archived=(f["archived"] == "1"))
     if wants_xlsx(request):
-        rows = ((o.code, o.name, o.get_level_display(), o.type.name if o.type else "",
+        archived, normal = _("已撤销"), _("正常")
+        rows = ((o.code, o.name, str(o.get_level_display()), o.type.display_name if o.type else "",
                  o.parent.name if o.parent else "", o.established_on, o.term_ends_on,
-                 "已撤销" if o.archived else "正常") for o in qs.iterator(chunk_size=2000))
-        return export_xlsx(request, "党组织", ["组织编码", "名称", "层级", "类型", "上级组织", "成立日期",
-                                             "届满日期", "状态"], rows, what="党组织")
+                 archived if o.archived else normal) for o in qs.iterator(chunk_size=2000))
+        header = [_("组织编码"), _("名称"), _("层级"), _("类型"), _("上级组织"), _("成立日期"), _("届满日期"),
+                  _("状态")]
+        return export_xlsx(request, gettext_noop("党组织"), header, rows, what=gettext_noop("党组织"))
     page, query = paginate(request, _with_counts(qs).order_by("path"))
     return render(request, "orgs/org_list.html", {
         "page": page, "query": query, "f": f, "levels": Level.choices, "types": OrgType.objects.all(),
@@ -133,19 +147,23 @@ def org_warnings(org, seats):
         full, total = counts["full"], counts["total"]
         seat_list = list(seats)
         if full < 3:
-            out.append(f"正式党员仅 {full} 名，党支部应有正式党员3名以上（不足时可成立联合党支部）。")
+            out.append(ngettext(
+                "正式党员仅 {n} 名，党支部应有正式党员3名以上（不足时可成立联合党支部）。",
+                "正式党员仅 {n} 名，党支部应有正式党员3名以上（不足时可成立联合党支部）。", full).format(n=full))
         if full >= 7 and len(seat_list) < 3:
-            out.append(f"正式党员 {full} 名，已达7名以上，应设立支部委员会（3至5人）。")
+            out.append(_("正式党员 {n} 名，已达7名以上，应设立支部委员会（3至5人）。").format(n=full))
         if total > 50:
-            out.append(f"党员 {total} 名，超过50名，宜分设党支部或成立党总支。")
+            out.append(_("党员 {n} 名，超过50名，宜分设党支部或成立党总支。").format(n=total))
         if not any(s.duty == "secretary" for s in seat_list):
-            out.append("未配备书记。")
+            out.append(_("未配备书记。"))
     if org.term_ends_on:
         days = (org.term_ends_on - datetime.date.today()).days
+        ends = dateformat.format(org.term_ends_on, _("Y年m月d日"))
         if days < 0:
-            out.append(f"任期已于 {org.term_ends_on:%Y年%m月%d日} 届满，应按期换届。")
+            out.append(_("任期已于 {date} 届满，应按期换届。").format(date=ends))
         elif days <= 90:
-            out.append(f"任期将于 {org.term_ends_on:%Y年%m月%d日} 届满（{days} 天后），请做好换届准备。")
+            out.append(ngettext("任期将于 {date} 届满（{days} 天后），请做好换届准备。",
+                                "任期将于 {date} 届满（{days} 天后），请做好换届准备。", days).format(date=ends, days=days))
     return out
 
 
@@ -166,9 +184,9 @@ def org_create(request):
         except AccessDenied as exc:
             raise Http404 from exc
         else:
-            messages.success(request, f"已新建“{org.name}”。")
+            messages.success(request, _("已新建“{name}”。").format(name=org.name))
             return redirect("orgs:org_detail", org.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": "新建党组织",
+    return render(request, "orgs/form.html", {"form": form, "title": _("新建党组织"),
                                                "back": request.META.get("HTTP_REFERER", "")})
 
 
@@ -182,9 +200,10 @@ def org_edit(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已保存。")
+            messages.success(request, _("已保存。"))
             return redirect("orgs:org_detail", org.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"修改：{org.name}", "org": org})
+    return render(request, "orgs/form.html", {"form": form, "title": _("修改：{name}").format(name=org.name),
+                                               "org": org})
 
 
 @login_required
@@ -199,10 +218,11 @@ def org_move(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已调整隶属关系，历史月份仍按原隶属关系保留。")
+            messages.success(request, _("已调整隶属关系，历史月份仍按原隶属关系保留。"))
             return redirect("orgs:org_detail", org.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"调整隶属：{org.name}", "org": org,
-                                               "note": "调整后，该组织及其全部下级组织随之移动；已结束月份的考评结果保持原隶属关系。"})
+    return render(request, "orgs/form.html", {
+        "form": form, "title": _("调整隶属：{name}").format(name=org.name), "org": org,
+        "note": _("调整后，该组织及其全部下级组织随之移动；已结束月份的考评结果保持原隶属关系。")})
 
 
 @login_required
@@ -218,11 +238,12 @@ def org_merge(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"“{org.name}”已并入“{target.name}”，党员和下级组织已转入。")
+            messages.success(request, _("“{name}”已并入“{target}”，党员和下级组织已转入。").format(
+                name=org.name, target=target.name))
             return redirect("orgs:org_detail", target.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"合并：{org.name}", "org": org,
-                                               "note": "合并后，本组织的党员和下级组织转入目标组织，本组织撤销；本组织的历史记录保留。",
-                                               "danger": True})
+    return render(request, "orgs/form.html", {
+        "form": form, "title": _("合并：{name}").format(name=org.name), "org": org,
+        "note": _("合并后，本组织的党员和下级组织转入目标组织，本组织撤销；本组织的历史记录保留。"), "danger": True})
 
 
 @login_required
@@ -236,10 +257,11 @@ def org_archive(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"已撤销“{org.name}”。")
+            messages.success(request, _("已撤销“{name}”。").format(name=org.name))
             return redirect("orgs:org_detail", org.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"撤销：{org.name}", "org": org,
-                                               "danger": True, "note": "撤销前须转出全部党员、调整全部下级组织。"})
+    return render(request, "orgs/form.html", {
+        "form": form, "title": _("撤销：{name}").format(name=org.name), "org": org, "danger": True,
+        "note": _("撤销前须转出全部党员、调整全部下级组织。")})
 
 
 @login_required
@@ -251,7 +273,7 @@ def org_restore(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已恢复“{org.name}”。")
+        messages.success(request, _("已恢复“{name}”。").format(name=org.name))
     return redirect("orgs:org_detail", org.pk)
 
 
@@ -266,9 +288,10 @@ def seat_add(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已任命。")
+            messages.success(request, _("已任命。"))
             return redirect("orgs:org_detail", org.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"任命支委：{org.name}", "org": org})
+    return render(request, "orgs/form.html", {"form": form, "title": _("任命支委：{name}").format(name=org.name),
+                                               "org": org})
 
 
 @login_required
@@ -281,7 +304,8 @@ def seat_end(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已免去{seat.member.name}的{seat.get_duty_display()}职务。")
+        messages.success(request, _("已免去{name}的{duty}职务。").format(name=seat.member.name,
+                                                                    duty=seat.get_duty_display()))
     return redirect("orgs:org_detail", seat.org_id)
 
 
@@ -316,16 +340,16 @@ def member_list(request):
         def full(m):
             return pii and (pii_paths is None or any(m.org.path.startswith(p) for p in pii_paths))
 
-        rows = ((m.name, m.get_gender_display(), m.birth_date,
+        rows = ((m.name, str(m.get_gender_display()), m.birth_date,
                  m.id_number if full(m) else mask_id_number(m.id_number),
-                 m.phone if full(m) else mask_phone(m.phone), m.org.name, m.get_status_display(), m.joined_on,
+                 m.phone if full(m) else mask_phone(m.phone), m.org.name, str(m.get_status_display()), m.joined_on,
                  m.confirmed_on, m.post, m.title) for m in qs.iterator(chunk_size=2000))
-        return export_xlsx(request, "党员名册", ["姓名", "性别", "出生日期", "身份证号", "手机号", "所在组织",
-                                               "党员类别", "入党日期", "转正日期", "岗位", "职务"], rows,
-                           what="党员名册")
+        header = [_("姓名"), _("性别"), _("出生日期"), _("身份证号"), _("手机号"), _("所在组织"), _("党员类别"),
+                  _("入党日期"), _("转正日期"), _("岗位"), _("职务")]
+        return export_xlsx(request, gettext_noop("党员名册"), header, rows, what=gettext_noop("党员名册"))
     page, query = paginate(request, qs)
     return render(request, "orgs/member_list.html", {
-        "page": page, "query": query, "f": f, "statuses": MemberStatus.choices,
+        "page": page, "query": query, "f": f, "statuses": MemberStatus.choices, "genders": Gender.choices,
         "can_create": can(request.user, "member.manage"), "can_pii": can(request.user, "member.pii"),
     })
 
@@ -373,9 +397,9 @@ def member_create(request):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"已新增党员{member.name}。")
+            messages.success(request, _("已新增党员{name}。").format(name=member.name))
             return redirect("orgs:member_detail", member.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": "新增党员"})
+    return render(request, "orgs/form.html", {"form": form, "title": _("新增党员")})
 
 
 @login_required
@@ -388,9 +412,10 @@ def member_edit(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已保存。")
+            messages.success(request, _("已保存。"))
             return redirect("orgs:member_detail", member.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"修改党员信息：{member.name}"})
+    return render(request, "orgs/form.html", {"form": form,
+                                               "title": _("修改党员信息：{name}").format(name=member.name)})
 
 
 @login_required
@@ -406,12 +431,14 @@ def member_transfer(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"{member.name}的组织关系已转入{form.cleaned_data['to_org'].name}。")
+            messages.success(request, _("{name}的组织关系已转入{org}。").format(
+                name=member.name, org=form.cleaned_data["to_org"].name))
             if can(request.user, "member.view", form.cleaned_data["to_org"].path):
                 return redirect("orgs:member_detail", member.pk)
             return redirect("orgs:member_list")
-    return render(request, "orgs/form.html", {"form": form, "title": f"转接组织关系：{member.name}",
-                                               "note": f"当前所在组织：{member.org.name}。转接后，此前月份的记录仍归原组织。"})
+    return render(request, "orgs/form.html", {
+        "form": form, "title": _("转接组织关系：{name}").format(name=member.name),
+        "note": _("当前所在组织：{org}。转接后，此前月份的记录仍归原组织。").format(org=member.org.name)})
 
 
 @login_required
@@ -433,9 +460,9 @@ def member_pledge(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "承诺已保存。")
+            messages.success(request, _("承诺已保存。"))
             return redirect("orgs:member_detail", member.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": f"党员承诺：{member.name}"})
+    return render(request, "orgs/form.html", {"form": form, "title": _("党员承诺：{name}").format(name=member.name)})
 
 
 @login_required
@@ -452,9 +479,9 @@ def member_photo(request, pk):
             except PhotoError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "照片已更新。")
+                messages.success(request, _("照片已更新。"))
         else:
-            messages.error(request, "请选择照片文件。")
+            messages.error(request, _("请选择照片文件。"))
         return redirect("orgs:member_detail", member.pk)
     if not member.photo:
         raise Http404
@@ -485,9 +512,11 @@ def account_list(request):
     if q:
         users = users.filter(Q(username__icontains=q) | Q(first_name__contains=q))
     if wants_xlsx(request):
-        rows = ((u.username, u.first_name, "启用" if u.is_active else "停用", u.last_login,
-                 "；".join(f"{g.get_role_display()}@{g.org.name}" for g in u.grants.all())) for u in users)
-        return export_xlsx(request, "账号与角色", ["用户名", "姓名", "状态", "最近登录", "角色"], rows, what="账号与角色")
+        active, inactive, sep = _("启用"), _("停用"), _("；")
+        rows = ((u.username, u.first_name, active if u.is_active else inactive, u.last_login,
+                 sep.join(f"{g.get_role_display()}@{g.org.name}" for g in u.grants.all())) for u in users)
+        header = [_("用户名"), _("姓名"), _("状态"), _("最近登录"), _("角色")]
+        return export_xlsx(request, gettext_noop("账号与角色"), header, rows, what=gettext_noop("账号与角色"))
     page, query = paginate(request, users)
     return render(request, "orgs/account_list.html", {"page": page, "query": query, "q": q})
 
@@ -533,9 +562,10 @@ def account_create(request):
             except DomainError as exc:
                 _form_error(form, exc)
             else:
-                messages.success(request, f"已开通账号 {user.username}。")
+                messages.success(request, _("已开通账号 {username}。").format(username=user.username))
                 return redirect("orgs:account_detail", user.pk)
-    return render(request, "orgs/form.html", {"form": form, "title": "开通账号" + (f"：{member.name}" if member else "")})
+    title = _("开通账号：{name}").format(name=member.name) if member else _("开通账号")
+    return render(request, "orgs/form.html", {"form": form, "title": title})
 
 
 @login_required
@@ -548,7 +578,7 @@ def account_detail(request, pk):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "已授权。")
+            messages.success(request, _("已授权。"))
             return redirect("orgs:account_detail", account.pk)
     return render(request, "orgs/account_detail.html", {
         "account": account, "grants": account.grants.select_related("org"), "form": form,
@@ -562,5 +592,5 @@ def grant_revoke(request, pk):
     require_capability(request.user, "role.manage")
     grant = get_scoped_or_404(request.user, "role.manage", RoleGrant.objects.select_related("org", "user"), pk=pk)
     services.revoke_role(request.user, grant)
-    messages.success(request, "已撤销授权。")
+    messages.success(request, _("已撤销授权。"))
     return redirect("orgs:account_detail", grant.user_id)
