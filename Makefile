@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 
 locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
 	@command -v msgfmt >/dev/null || { echo "需要 gettext 编译英文界面（Debian：apt-get install gettext）"; exit 1; }
-	$(BIN)/python manage.py compilemessages -v0
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 
 setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo
 

@@ -2,7 +2,8 @@
 
 from ninja import NinjaAPI
 
-from dangjian.core.api import TokenAuth, docs, router as auth_router
+from dangjian.core.api import TokenAuth, docs
+from dangjian.core.api import router as auth_router
 from dangjian.orgs.api import router as orgs_router
 
 api = NinjaAPI(

@@ -14,7 +14,8 @@ def navigation(request):
         items.append((_("组织架构"), reverse("orgs:tree"), "diagram-3"))
     if can(user, "member.view"):
         items.append((_("党员管理"), reverse("orgs:member_list"), "people"))
-    if hasattr(user, "member") and user.member is not None:
+    member = getattr(user, "member", None) if hasattr(user, "member") else None
+    if member is not None:
         items.append((_("我的档案"), reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
     if can(user, "org.import") or can(user, "member.import"):
         items.append((_("数据导入"), reverse("orgs:import_home"), "upload"))
@@ -24,4 +25,5 @@ def navigation(request):
         items.append((_("账号与角色"), reverse("orgs:account_list"), "shield-lock"))
     roles = roles_of(user)
     role_names = [str(label) for value, label in Role.choices if value in roles]
-    return {"nav_items": items, "nav_roles": role_names}
+    display_name = member.name if member is not None else (user.get_full_name() or user.get_username())
+    return {"nav_items": items, "nav_roles": role_names, "display_name": display_name}

@@ -60,6 +60,9 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -94,3 +97,6 @@ class ApiToken(models.Model):
         if tok is None or not tok.user.is_active:
             return None
         return tok.user
+
+    def __str__(self):
+        return f"{self.user} token #{self.pk}"

@@ -83,6 +83,8 @@ def audit_list(request):
 @login_required
 def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
+    for field in form.fields.values():
+        field.widget.attrs["class"] = "form-control"
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()

@@ -141,6 +141,9 @@ class OrgChange(models.Model):
         ordering = ["-effective_on", "-id"]
         indexes = [models.Index(fields=["org", "effective_on"])]
 
+    def __str__(self):
+        return f"{self.org} {self.get_kind_display()} {self.effective_on}"
+
 
 class Gender(models.TextChoices):
     MALE = "M", ChoiceLabel(gettext_noop("男"))
@@ -225,6 +228,9 @@ class Pledge(models.Model):
         ordering = ["-year"]
         constraints = [models.UniqueConstraint(fields=["member", "year"], name="one_pledge_per_member_year")]
 
+    def __str__(self):
+        return f"{self.member} {self.year}"
+
 
 class Transfer(models.Model):
     """组织关系转接 between organizations; the member's past stays with the old organization."""
@@ -239,6 +245,9 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["-effective_on", "-id"]
+
+    def __str__(self):
+        return f"{self.member}: {self.from_org} → {self.to_org}"
 
 
 class Duty(models.TextChoices):
@@ -269,6 +278,9 @@ class CommitteeSeat(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.org} {self.get_duty_display()} {self.member}"
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", ChoiceLabel(gettext_noop("系统管理员"))
@@ -294,3 +306,6 @@ class RoleGrant(models.Model):
     class Meta:
         ordering = ["user", "role"]
         constraints = [models.UniqueConstraint(fields=["user", "role", "org"], name="unique_grant")]
+
+    def __str__(self):
+        return f"{self.user} {self.get_role_display()} @ {self.org}"

@@ -208,6 +208,9 @@ def merge_org(user, source: Organization, target: Organization, *, effective_on=
         raise DomainError(_("不能把组织合并到它自己的下级组织。"))
     if source.parent_id is None:
         raise DomainError(_("顶级党委不能被合并。"))
+    if target.level != source.level:
+        raise DomainError(_("只能并入同一层级的组织（本组织是{level}）。").format(level=source.get_level_display()),
+                          "target")
     # The reason is stored with the history (data in the product's language), so it is not translated.
     for child in source.children.filter(archived=False):
         move_org(user, child, target, effective_on=effective_on, reason=f"随“{source.name}”并入“{target.name}”")
@@ -263,6 +266,8 @@ def create_member(user, org: Organization, **data) -> Member:
     require(user, "member.manage", org.path)
     if org.archived:
         raise DomainError(_("该组织已撤销，不能新增党员。"), "org")
+    if org.level != Level.BRANCH:
+        raise DomainError(_("党员应登记在党支部，请选择党支部。"), "org")
     check_member_facts(data)
     if Member.objects.filter(id_number=data["id_number"]).exists():
         raise DomainError(_("该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。"), "id_number")

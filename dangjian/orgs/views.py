@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import dateformat
@@ -54,10 +54,16 @@ def _member(request, pk, action="member.view"):
 
 
 def _with_counts(qs):
-    return qs.select_related("type").annotate(
-        n_children=Count("children", filter=Q(children__archived=False), distinct=True),
-        n_members=Count("members", filter=Q(members__active=True), distinct=True),
+    """Direct children, and members in the whole subtree (one correlated subquery per listed row)."""
+    subtree_members = (
+        Member.objects.filter(active=True, org__path__startswith=OuterRef("path"))
+        .order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
     )
+    children = (
+        Organization.objects.filter(parent=OuterRef("pk"), archived=False)
+        .order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+    )
+    return qs.select_related("type").annotate(n_children=Subquery(children), n_members=Subquery(subtree_members))
 
 
 @login_required

@@ -44,3 +44,9 @@ def test_masks_keep_only_the_ends():
 def test_pinyin_keys():
     assert name_keys("张三") == ("zhangsan", "zs")
     assert name_keys("欧阳娜娜")[1] == "oynn"
+
+
+def test_surnames_are_read_as_surnames():
+    assert name_keys("曾国藩") == ("zengguofan", "zgf")
+    assert name_keys("单田芳")[0] == "shantianfang"
+    assert name_keys("尉迟敬德")[1] == "ycjd"
