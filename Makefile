@@ -5,6 +5,8 @@ BIN     := $(VENV)/bin
 PORT    ?= 8000
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := dangjian.settings
+# Development and test commands may use the built-in development key; production sets SECRET_KEY.
+export DANGJIAN_ALLOW_DEV_KEY := 1
 
 .PHONY: run setup test test-pg test-browser lint demo clean
 
@@ -34,15 +36,15 @@ run: setup
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup
-	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/python manage.py check
-	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
-	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/pytest -m "not browser"
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -m "not browser"
 
 test-pg: setup
-	DANGJIAN_ALLOW_DEV_KEY=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
 
 test-browser: setup
-	DANGJIAN_ALLOW_DEV_KEY=1 $(BIN)/pytest -m browser tests/browser
+	$(BIN)/pytest -m browser tests/browser
 
 lint: setup
 	$(BIN)/ruff check .
