@@ -72,6 +72,8 @@ MATRIX = {
     "orgs:account_list": ("get", None, _only({"admin"})),
     "orgs:account_create": ("get", None, _only({"admin"})),
     "orgs:account_detail": ("get", lambda c: {"pk": c.member_user_a.pk}, _only({"admin"})),
+    "orgs:account_status": ("post", lambda c: {"pk": c.member_user_a.pk}, _only({"admin"}, ok=302)),
+    "orgs:account_password": ("get", lambda c: {"pk": c.member_user_a.pk}, _only({"admin"})),
     "orgs:grant_revoke": ("post", lambda c: {"pk": c.grant_b.pk}, _only({"admin"}, ok=302)),
     "orgs:type_list": ("get", None, _all(200, outsider=404)),
     "orgs:type_create": ("get", None, _only(MANAGERS)),

@@ -169,3 +169,19 @@ class AccountForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style()
+
+
+class ResetPasswordForm(BootstrapMixin, forms.Form):
+    password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput, strip=False,
+                               help_text=_("至少12位，包含大写字母、小写字母、数字、符号中的至少三类。"))
+    password2 = forms.CharField(label=_("确认新密码"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data

@@ -426,3 +426,39 @@ def create_account(user, username: str, full_name: str, password: str, member: M
         Member.objects.filter(pk=member.pk).update(user=account)
         RoleGrant.objects.create(user=account, role=Role.MEMBER, org=member.org, granted_by=_u(user))
     return account
+
+
+@transaction.atomic
+def set_account_active(user, account, active: bool):
+    """停用 / 启用 an account. Accounts are never deleted: the audit trail keeps pointing at them."""
+    if not can(user, "role.manage"):
+        raise AccessDenied("role.manage")
+    if account.pk == user.pk and not active:
+        raise DomainError(_("不能停用自己的账号。"))
+    if account.is_superuser and not user.is_superuser:
+        raise AccessDenied("role.manage")
+    account.is_active = active
+    account.save(update_fields=["is_active"])
+    if not active:
+        from dangjian.core.models import ApiToken
+
+        ApiToken.objects.filter(user=account).delete()
+    log_action(user, "account.enabled" if active else "account.disabled", account,
+               after={"username": account.get_username(), "active": active})
+    return account
+
+
+@transaction.atomic
+def reset_password(user, account, password: str):
+    """An administrator sets a new password (validated by the password rules) for an account."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if not can(user, "role.manage"):
+        raise AccessDenied("role.manage")
+    if account.is_superuser and not user.is_superuser:
+        raise AccessDenied("role.manage")
+    validate_password(password, account)
+    account.set_password(password)
+    account.save(update_fields=["password"])
+    log_action(user, "account.password_reset", account, after={"username": account.get_username()})
+    return account

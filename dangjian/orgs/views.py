@@ -594,6 +594,40 @@ def account_detail(request, pk):
 
 @login_required
 @require_POST
+def account_status(request, pk):
+    account = _account(request, pk)
+    try:
+        services.set_account_active(request.user, account, request.POST.get("active") == "1")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except AccessDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(request, _("账号已启用。") if account.is_active else _("账号已停用，其访问令牌已作废。"))
+    return redirect("orgs:account_detail", account.pk)
+
+
+@login_required
+def account_password(request, pk):
+    account = _account(request, pk)
+    form = forms.ResetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(request.user, account, form.cleaned_data["password"])
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        except AccessDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("已重置 {username} 的密码，请通知本人登录后修改。").format(
+                username=account.username))
+            return redirect("orgs:account_detail", account.pk)
+    return render(request, "orgs/form.html", {
+        "form": form, "title": _("重置密码：{username}").format(username=account.username)})
+
+
+@login_required
+@require_POST
 def grant_revoke(request, pk):
     require_capability(request.user, "role.manage")
     grant = get_scoped_or_404(request.user, "role.manage", RoleGrant.objects.select_related("org", "user"), pk=pk)
