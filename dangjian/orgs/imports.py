@@ -597,59 +597,44 @@ def check_members(user, kind: Kind, rows: list[tuple[int, list]]):
     return plans, report
 
 
-MEMBER_ATTNAMES = ("org_id", "name", "name_pinyin", "name_initials", "gender", "birth_date", "id_number", "phone",
-                   "joined_on", "confirmed_on", "status", "post", "title")
-
-
-def _member_builder():
-    """Member(*values) with every concrete field in order is Django's fast construction path (the one
-    Model.from_db uses), about twice as fast as keyword arguments for 100 k instances. Fields not in
-    MEMBER_ATTNAMES get their model defaults; created_at is filled in by bulk_create (auto_now_add)."""
-    fields = Member._meta.concrete_fields
-    base = [f.get_default() for f in fields]
-    where = {f.attname: i for i, f in enumerate(fields)}
-    slots = [where[a] for a in MEMBER_ATTNAMES]
-
-    def build(values) -> Member:
-        row = base.copy()
-        for i, v in zip(slots, values, strict=True):
-            row[i] = v
-        return Member(*row)
-
-    return build
-
-
 def write_members(user, plans: list[dict], filename: str, request=None) -> tuple[int, int]:
-    """Set-based: members and pledges go in with bulk_create, a chunk at a time so that only one chunk of
-    model instances is in memory. Pinyin keys are computed here because bulk_create does not call save()."""
+    """Set-based: ids are allocated up front and the rows go in with executemany (SQLite) or COPY
+    (PostgreSQL) through orgs.bulk, about five times faster than bulk_create. Pinyin keys are computed here,
+    once per distinct name, because no Member.save() runs. The caller's transaction makes it all-or-nothing."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from dangjian.orgs import bulk
+
+    ops = connection.ops
     keys: dict[str, tuple[str, str]] = {}
     year = datetime.date.today().year
-    pledges = 0
-    build = _member_builder()
-    for chunk in _chunks(plans):
-        members = []
-        for p in chunk:
-            name = p["name"]
-            if name not in keys:
-                keys[name] = name_keys(name)
-            pinyin, initials = keys[name]
-            members.append(build((
-                p["org"].pk, name, pinyin, initials, p["gender"], p["birth_date"], p["id_number"], p["phone"],
-                p["joined_on"], p["confirmed_on"], p["status"], p["post"], p["title"],
-            )))
-        Member.objects.bulk_create(members, batch_size=CHUNK)
-        with_pledge = [(m, p["pledge"]) for m, p in zip(members, chunk, strict=True) if p["pledge"]]
-        if not with_pledge:
-            continue
-        if any(m.pk is None for m, _ in with_pledge):
-            # A backend that cannot return ids from a bulk insert: look them up by the unique ID number.
-            ids = dict(Member.objects.filter(id_number__in=[m.id_number for m, _ in with_pledge])
-                       .values_list("id_number", "pk"))
-            for m, _ in with_pledge:
-                m.pk = ids[m.id_number]
-        Pledge.objects.bulk_create([Pledge(member_id=m.pk, year=year, text=text) for m, text in with_pledge],
-                                   batch_size=CHUNK)
-        pledges += len(with_pledge)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    day = ops.adapt_datefield_value
+    bulk.lock([Member, Pledge])
+    member_base, pledge_base = bulk.id_base(Member), bulk.id_base(Pledge)
+    member_rows, pledge_rows = [], []
+    for n, p in enumerate(plans, 1):
+        name = p["name"]
+        if name not in keys:
+            keys[name] = name_keys(name)
+        pinyin, initials = keys[name]
+        member_rows.append((
+            member_base + n, p["org"].pk, name, pinyin, initials, p["gender"], day(p["birth_date"]),
+            p["id_number"], p["phone"], day(p["joined_on"]), day(p["confirmed_on"]), p["status"], p["post"],
+            p["title"], "", None, True, now,
+        ))
+        if p["pledge"]:
+            pledge_rows.append((pledge_base + len(pledge_rows) + 1, member_base + n, year, p["pledge"], now))
+    member_cols = bulk.columns_of(Member, [
+        "id", "org", "name", "name_pinyin", "name_initials", "gender", "birth_date", "id_number", "phone",
+        "joined_on", "confirmed_on", "status", "post", "title", "photo", "user", "active", "created_at"])
+    pledge_cols = bulk.columns_of(Pledge, ["id", "member", "year", "text", "updated_at"])
+    with connection.wrap_database_errors:  # a unique violation surfaces as Django's IntegrityError
+        bulk.insert_rows(Member._meta.db_table, member_cols, member_rows)
+        bulk.insert_rows(Pledge._meta.db_table, pledge_cols, pledge_rows)
+    bulk.reset_sequences([Member, Pledge])
+    pledges = len(pledge_rows)
     org_paths = {p["org"].path for p in plans}
     log_action(user, "member.imported", org_path=_audit_path(user, "member.manage", org_paths), request=request,
                filename=filename, count=len(plans), pledges=pledges, branches=len(org_paths))
