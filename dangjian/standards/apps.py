@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StandardsConfig(AppConfig):
+    name = "dangjian.standards"
+    verbose_name = "考评标准"
