@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := dangjian.settings
 # Development and test commands may use the built-in development key; production sets SECRET_KEY.
 export DANGJIAN_ALLOW_DEV_KEY := 1
 
-.PHONY: run setup test test-pg test-browser lint demo clean
+.PHONY: run setup test test-pg test-browser lint audit check-deploy demo clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
@@ -49,6 +49,19 @@ test-browser: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# Security scans: bandit (no medium or high finding; B608 reviewed, see pyproject.toml) and pip-audit (says
+# NOT AUDITED, without failing, where PyPI's vulnerability data cannot be reached).
+audit: setup
+	$(BIN)/bandit -c pyproject.toml -r dangjian -ll -q
+	$(BIN)/python .ci/pip_audit.py
+
+# `manage.py check --deploy` with production-like settings (docs/security.md lists what production sets).
+check-deploy: setup
+	env -u DANGJIAN_ALLOW_DEV_KEY DEBUG=0 ALLOWED_HOSTS=dangjian.example.cn \
+	  SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 demo: setup
 	@mkdir -p var

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from dangjian.core.api import TokenAuth, docs
 from dangjian.core.api import router as auth_router
 from dangjian.orgs.api import router as orgs_router
+from dangjian.standards.api import router as standards_router
 
 api = NinjaAPI(
     title="党建量化考评与对标管理平台 API",
@@ -16,3 +17,5 @@ api = NinjaAPI(
 )
 api.add_router("/auth/", auth_router)
 api.add_router("/", orgs_router)
+api.add_router("/", standards_router)
+api.add_router("/", "dangjian.assessments.api.router")

@@ -5,9 +5,18 @@ SECRET_KEY    required when DEBUG is off
 DEBUG         1 in development (the Makefile's `run` sets it), 0 in production
 ALLOWED_HOSTS comma-separated host names
 DATA_DIR      where the SQLite file and uploads live (default ./var), outside the web root
+BACKUP_DIR    where `manage.py backup` writes (default DATA_DIR/backups)
+
+Security (docs/security.md lists what production sets):
+SECURE_COOKIES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS   on by default when DEBUG is off
+SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD         off by default (they reach beyond this site)
+SECURE_PROXY_SSL_HEADER=1     trust X-Forwarded-Proto from the reverse proxy that terminates TLS
+TOTP_REQUIRED_FOR_ADMINS=1    系统/安全/审计管理员 must enrol a TOTP second factor before using anything
+AUDIT_RETENTION_DAYS          audit events younger than this are never purged (at least 180)
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,8 +49,12 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "axes",
+    "csp",
     "dangjian.core",
     "dangjian.orgs",
+    "dangjian.standards",
+    "dangjian.assessments",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +69,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangjian.core.middleware.RequestContextMiddleware",
+    "dangjian.core.middleware.SecondFactorMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login attempt that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dangjian.urls"
@@ -100,9 +117,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "dangjian.core.passwords.CharacterClassValidator"},
 ]
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Idle timeout: the session lives 30 minutes and every request starts the 30 minutes again.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
@@ -151,6 +171,46 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+if env_bool("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Lockout (django-axes): 5 failures of one username from one IP lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "dangjian.core.audit.client_ip"
+AXES_LOCKOUT_CALLABLE = "dangjian.core.views_security.lockout_response"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own audit log
+
+# Second factor (TOTP, RFC 6238): available to everyone, required for the administrator roles when set.
+TOTP_REQUIRED_FOR_ADMINS = env_bool("TOTP_REQUIRED_FOR_ADMINS")
+TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "党建考评平台")
+
+# Audit events are kept at least this long; `manage.py purge_audit` refuses anything younger.
+AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", 180)))
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
 
 # API tokens live this long (hours).
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))

@@ -20,6 +20,8 @@ from tests.factories import PASSWORD, make_member, make_org, make_user
 def pytest_configure(config):
     # Hashing a password costs ~0.3 s with the production hasher; tests create many accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # DEBUG is off in tests, so production would redirect to https; the test client and live server speak http.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 class Company:

@@ -5,6 +5,7 @@ branch A and of sibling branch B, an ordinary member of branch A, an outsider wi
 public. Objects in the URLs belong to branch A, so secretary B and the outsider must get 404.
 """
 
+import datetime
 import io
 
 import pytest
@@ -12,7 +13,10 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
+from dangjian.assessments import services as eval_services
+from dangjian.assessments.models import AssessorAssignment, Evidence, Objection
 from dangjian.orgs.models import CommitteeSeat, RoleGrant
+from dangjian.standards.services import load_default_set
 
 PERSONAS = ["admin", "staff", "assessor", "secretary_a", "secretary_b", "member_user_a", "outsider", "anonymous"]
 
@@ -47,6 +51,13 @@ MATRIX = {
     "password_change": ("get", None, _all(200)),
     "set_language": ("post", None, _all(302, anonymous=302)),
     "audit_list": ("get", None, _only(MANAGERS)),
+    # Second factor and the security administrator's pages (tests/core/test_duties.py covers the 安全管理员 and
+    # 审计管理员 personas over every row of this matrix).
+    "login_verify": ("get", None, _all(302)),
+    "totp_setup": ("get", None, _all(200)),
+    "security_home": ("get", None, _only(set())),
+    "security_unlock": ("post", lambda c: {"pk": 1}, _only(set())),
+    "security_totp_reset": ("post", lambda c: {"pk": c.member_user_a.pk}, _only(set())),
     "orgs:tree": ("get", None, _all(200, outsider=404)),
     "orgs:tree_children": ("get", lambda c: {"pk": c.general.pk}, _only({"admin", "staff", "assessor"})),
     "orgs:org_list": ("get", None, _all(200, outsider=404)),
@@ -81,7 +92,68 @@ MATRIX = {
     "orgs:import_home": ("get", None, _only(MANAGERS)),
     "orgs:import_template": ("get", lambda c: {"kind": "members"}, _only(MANAGERS)),
     "orgs:import_upload": ("get", lambda c: {"kind": "members"}, _only(MANAGERS)),
+    # Standard sets: every role reads the committee's rules (secretary B too: the committee is above branch B);
+    # only the committee's staff write them.
+    "standards:set_list": ("get", None, _all(200, outsider=404)),
+    "standards:set_create": ("get", None, _only(MANAGERS)),
+    "standards:load_default": ("get", None, _only(MANAGERS)),
+    "standards:import_new": ("get", None, _only(MANAGERS)),
+    "standards:import_template": ("get", None, _only(MANAGERS)),
+    "standards:set_detail": ("get", lambda c: {"pk": c.std.pk}, _all(200, outsider=404)),
+    "standards:set_edit": ("get", lambda c: {"pk": c.std.pk}, _only(MANAGERS)),
+    "standards:set_publish": ("post", lambda c: {"pk": c.std.pk}, _only(MANAGERS, ok=302)),
+    "standards:set_archive": ("post", lambda c: {"pk": c.std.pk}, _only(MANAGERS, ok=302)),
+    "standards:set_copy": ("get", lambda c: {"pk": c.std.pk}, _only(MANAGERS)),
+    "standards:set_export": ("get", lambda c: {"pk": c.std.pk}, _all(200, outsider=404)),
+    "standards:import_into": ("get", lambda c: {"pk": c.std.pk}, _only(MANAGERS)),
+    "standards:preview": ("get", lambda c: {"pk": c.std.pk}, _all(200, outsider=404)),
+    "standards:category_create": ("get", lambda c: {"pk": c.std.pk}, _only(MANAGERS)),
+    "standards:category_edit": ("get", lambda c: {"pk": c.std_category.pk}, _only(MANAGERS)),
+    "standards:category_delete": ("post", lambda c: {"pk": c.std_category.pk}, _only(MANAGERS, ok=302)),
+    "standards:item_create": ("get", lambda c: {"pk": c.std.pk}, _only(MANAGERS)),
+    "standards:item_edit": ("get", lambda c: {"pk": c.std_item.pk}, _only(MANAGERS)),
+    "standards:item_delete": ("post", lambda c: {"pk": c.std_item.pk}, _only(MANAGERS, ok=302)),
+    "standards:item_move": ("post", lambda c: {"pk": c.std_item.pk}, _only(MANAGERS, ok=302)),
+    # The monthly evaluation (objects of branch A's month, built by _month on first use): everyone in scope sees
+    # the committee's month (secretary B with only branch B's row); branch A's month is seen in its scope; the
+    # secretary writes, assessors score, the committee's staff manage. POSTs without data end in a message (302)
+    # or the page again with the error (200) for those allowed.
+    "assessments:period_list": ("get", None, _all(200, outsider=404)),
+    "assessments:period_create": ("get", None, _only(MANAGERS)),
+    "assessments:period_detail": ("get", lambda c: {"pk": _month(c).period.pk}, _all(200, outsider=404)),
+    "assessments:period_publish": ("post", lambda c: {"pk": _month(c).period.pk}, _only(MANAGERS, ok=302)),
+    "assessments:period_finalize": ("post", lambda c: {"pk": _month(c).period.pk}, _only(MANAGERS, ok=302)),
+    "assessments:period_assessors": ("get", lambda c: {"pk": _month(c).period.pk}, _only(MANAGERS)),
+    "assessments:assignment_remove": ("post", lambda c: {"pk": _month(c).assignment_a.pk}, _only(MANAGERS, ok=302)),
+    "assessments:evaluation_detail": ("get", lambda c: {"pk": _month(c).eval_a.pk}, _only(SEES_BRANCH_A)),
+    "assessments:evaluation_summary": ("post", lambda c: {"pk": _month(c).eval_a.pk},
+                                       _only(MANAGES_MEMBERS_A, ok=302)),
+    "assessments:evaluation_move": ("post", lambda c: {"pk": _month(c).eval_a.pk}, _only(SEES_BRANCH_A, ok=302)),
+    "assessments:evidence_upload": ("post", lambda c: {"pk": _month(c).eval_a.pk}, _only(MANAGES_MEMBERS_A, ok=302)),
+    "assessments:item_self": ("post", lambda c: {"pk": _month(c).eval_item_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "assessments:item_assess": ("post", lambda c: {"pk": _month(c).eval_item_a.pk}, _only(MANAGERS | {"assessor"})),
+    "assessments:evidence_download": ("get", lambda c: {"pk": _month(c).evidence_a.pk}, _only(SEES_BRANCH_A)),
+    "assessments:evidence_withdraw": ("post", lambda c: {"pk": _month(c).evidence_a.pk},
+                                      _only(MANAGES_MEMBERS_A, ok=302)),
 }
+
+
+def _month(c):
+    """Branch A's month of a 2025 period, with an evidence file, an objection and an assessor assignment; built
+    the first time a row asks for it, so the other rows do not pay for it."""
+    if not hasattr(c, "eval_a"):
+        load_default_set(c.staff, c.committee, 2025, publish=True)
+        c.period = eval_services.open_period(c.staff, c.committee, "2025-10", submit_due=datetime.date(2025, 10, 25),
+                                             self_due=datetime.date(2025, 10, 28),
+                                             assess_due=datetime.date(2025, 11, 5))
+        c.eval_a = c.period.evaluations.get(org=c.branch_a)
+        c.eval_item_a = c.eval_a.items.order_by("id").first()
+        c.evidence_a = Evidence(evaluation=c.eval_a, eval_item=c.eval_item_a, name="记录.pdf",
+                                content_type="application/pdf", size=9)
+        c.evidence_a.file.save("记录.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+        c.objection_a = Objection.objects.create(evaluation=c.eval_a, text="第一项已按期召开。")
+        c.assignment_a = AssessorAssignment.objects.create(evaluation=c.eval_a, assessor=c.assessor)
+    return c
 
 
 def _url_names(resolver=None, prefix=""):
@@ -113,6 +185,9 @@ def world(company):
     buf = io.BytesIO()
     Image.new("RGB", (30, 40), "red").save(buf, "JPEG")
     c.member_a.photo.save("a.jpg", ContentFile(buf.getvalue()))
+    c.std = load_default_set(c.staff, c.committee, 2026)  # a draft owned by the committee
+    c.std_category = c.std.categories.order_by("order").first()
+    c.std_item = c.std_category.items.order_by("order").last()
     return c
 
 

@@ -12,6 +12,8 @@ from django.http import Http404
 from dangjian.orgs.models import Role
 
 A, S, E, SEC, M = Role.ADMIN, Role.STAFF, Role.ASSESSOR, Role.SECRETARY, Role.MEMBER
+# 等保 三员 beside the system administrator (A): the security administrator and the audit administrator.
+SECU, AUD = Role.SECURITY, Role.AUDITOR
 
 # action -> roles that may perform it on their granted subtree
 ACTIONS: dict[str, frozenset[str]] = {
@@ -22,8 +24,23 @@ ACTIONS: dict[str, frozenset[str]] = {
     "member.manage": frozenset({A, S, SEC}),
     "member.import": frozenset({A, S}),
     "member.pii": frozenset({A, S}),
-    "audit.view": frozenset({A, S}),
+    "audit.view": frozenset({A, S, AUD}),
     "role.manage": frozenset({A}),
+    # Separated duties: the audit administrator only reads (the organizations' events, and on a top-level
+    # organization also the events tied to none: logins, failures, lockouts, purges); the security administrator
+    # manages lockouts and second factors. Neither can change the organizations, members, roles or scores.
+    "audit.system": frozenset({AUD}),
+    "security.manage": frozenset({SECU}),
+    # Standard sets: every role may read the rules it is evaluated under (sets owned in or above its subtree,
+    # see standards.models.StandardSet.own_q); the committee's staff write them.
+    "standard.view": frozenset({A, S, E, SEC, M}),
+    "standard.manage": frozenset({A, S}),
+    # The monthly organization evaluation: everyone in scope sees results; the organization's secretary submits
+    # and self-assesses; assessors score; the committee's staff open, review, publish and finalize.
+    "eval.view": frozenset({A, S, E, SEC, M}),
+    "eval.submit": frozenset({A, S, SEC}),
+    "eval.assess": frozenset({A, S, E}),
+    "eval.manage": frozenset({A, S}),
 }
 
 
@@ -49,6 +66,15 @@ def roles_of(user) -> set[str]:
     if user.is_superuser:
         return {A}
     return {role for role, _ in _grants(user)}
+
+
+def roles_at(user, path: str) -> set[str]:
+    """The roles the user holds on the organization at ``path`` (through grants on it or an ancestor)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return {A}
+    return {role for role, p in _grants(user) if path.startswith(p)}
 
 
 def allowed_paths(user, action: str) -> list[str] | None:
@@ -114,3 +140,12 @@ def require(user, action: str, path: str | None = None) -> None:
     """Services call this; a user without the right gets AccessDenied (shown as 404)."""
     if not can(user, action, path):
         raise AccessDenied(action)
+
+
+def holds_at_top(user, action: str) -> bool:
+    """Does the user hold ``action`` on a top-level organization (or everywhere)? What is tied to no organization
+    (logins, lockouts, second factors, the audit log's own events) is for such holders only."""
+    paths = allowed_paths(user, action)
+    if paths is None:
+        return True
+    return any(p.count(".") == 1 for p in paths)

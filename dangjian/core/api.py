@@ -26,6 +26,7 @@ class TokenAuth(HttpBearer):
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | None = None  # the 6-digit TOTP code, for accounts with a second factor
 
 
 class TokenOut(Schema):
@@ -43,10 +44,22 @@ router = Router(tags=["认证"])
 
 @router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut}, summary="用户名和密码换取访问令牌")
 def issue_token(request, body: TokenIn):
+    from django.conf import settings
+    from django.contrib.auth.signals import user_login_failed
+
+    from dangjian.core import totp
+
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
         raise HttpError(401, _("用户名或密码错误。"))
-    from django.conf import settings
+    device = totp.device_of(user)
+    if device is None and totp.required_for(user):
+        raise HttpError(401, _("该账号须先在网页上启用双因素认证，才能申请访问令牌。"))
+    if device is not None and not totp.verify(device, body.otp or ""):
+        # A wrong code is a failed login: audited, and counted by the lockout like a wrong password.
+        user_login_failed.send(sender=__name__, credentials={"username": body.username, "stage": "totp"},
+                               request=request)
+        raise HttpError(401, _("该账号已启用双因素认证：请在 otp 字段填写验证器上当前的6位验证码。"))
 
     with transaction.atomic():
         key = ApiToken.issue(user)

@@ -1,12 +1,17 @@
 """Audit by action code. ``log_action`` runs inside the caller's transaction, so the event and the change
-commit or roll back together. The sentence a person reads is made at display time from ACTION_LABELS."""
+commit or roll back together. The sentence a person reads is made at display time from ACTION_LABELS.
+Events are hash-chained (core.audit_chain): log_action takes the chain lock, which is held until the caller's
+transaction ends, so call it as the last step of a service, after the rows it changes are locked."""
 
 import contextvars
 import datetime
 import decimal
+import json
 import uuid
 
-from django.db import models
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from dangjian.core.models import AuditEvent
@@ -43,6 +48,39 @@ ACTION_LABELS = {
     "account.password_reset": gettext_noop("重置账号密码"),
     "role.granted": gettext_noop("授予角色"),
     "role.revoked": gettext_noop("撤销角色"),
+    "standard.created": gettext_noop("新建考评标准"),
+    "standard.updated": gettext_noop("修改考评标准"),
+    "standard.published": gettext_noop("发布考评标准"),
+    "standard.archived": gettext_noop("归档考评标准"),
+    "standard.copied": gettext_noop("复制考评标准为新版本"),
+    "standard.imported": gettext_noop("导入考评标准"),
+    "standard.defaults_loaded": gettext_noop("载入默认考评标准"),
+    "standard.frozen": gettext_noop("冻结考评标准"),
+    "standard.category_added": gettext_noop("新增考评类别"),
+    "standard.category_updated": gettext_noop("修改考评类别"),
+    "standard.category_deleted": gettext_noop("删除考评类别"),
+    "standard.item_added": gettext_noop("新增考评细则"),
+    "standard.item_updated": gettext_noop("修改考评细则"),
+    "standard.item_deleted": gettext_noop("删除考评细则"),
+    "standard.items_reordered": gettext_noop("调整考评细则顺序"),
+    "period.opened": gettext_noop("开启考评月份"),
+    "period.assessors_assigned": gettext_noop("分配考评员"),
+    "period.assessor_unassigned": gettext_noop("取消考评员分配"),
+    "evaluation.moved": gettext_noop("考评状态流转"),
+    "evaluation.summary_saved": gettext_noop("保存月小结"),
+    "evaluation.item_scored": gettext_noop("考评细则打分"),
+    "evidence.uploaded": gettext_noop("上传佐证资料"),
+    "evidence.withdrawn": gettext_noop("撤回佐证资料"),
+    "period.finalized": gettext_noop("月度考评兑现"),
+    "evaluation.adjusted": gettext_noop("兑现后调整得分"),
+    "auth.locked_out": gettext_noop("登录失败次数过多，账号被锁定"),
+    "auth.totp_enrolled": gettext_noop("启用双因素认证"),
+    "auth.totp_disabled": gettext_noop("停用双因素认证"),
+    "security.unlocked": gettext_noop("解除登录锁定"),
+    "security.totp_reset": gettext_noop("重置双因素认证"),
+    "audit.purged": gettext_noop("清理过期审计日志"),
+    "system.backup": gettext_noop("备份数据库"),
+    "system.restored": gettext_noop("恢复数据库"),
     "export": gettext_noop("导出数据"),
     "access.denied": gettext_noop("越权访问被拒绝"),
 }
@@ -104,9 +142,13 @@ def log_action(user, action: str, obj=None, *, org_path: str = "", before=None, 
         data.update(_jsonable(extra))
     if obj is not None and not org_path:
         org_path = _org_path_of(obj)
-    return AuditEvent.objects.create(
+    # What the database gives back is what is hashed: JSON types only, as the JSON column stores them.
+    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    from dangjian.core.audit_chain import event_hash, lock_and_last_hash
+
+    event = AuditEvent(
         user=user,
-        username=(user.get_username() if user else extra.get("username", ""))[:150],
+        username=str(user.get_username() if user else extra.get("username", ""))[:150],
         ip=client_ip(request),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -115,6 +157,14 @@ def log_action(user, action: str, obj=None, *, org_path: str = "", before=None, 
         org_path=org_path or "",
         data=data,
     )
+    with transaction.atomic():
+        event.prev_hash = lock_and_last_hash()
+        event.at = timezone.now()
+        event.hash = event_hash({"user_id": event.user_id, **{f: getattr(event, f) for f in (
+            "at", "username", "ip", "action", "object_type", "object_id", "object_repr", "org_path", "data",
+            "prev_hash")}})
+        event.save(force_insert=True)
+    return event
 
 
 def _org_path_of(obj) -> str:

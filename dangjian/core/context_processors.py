@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from dangjian.core.access import can, roles_of
+from dangjian.core.access import can, holds_at_top, roles_of
 from dangjian.orgs.models import Role
 
 
@@ -14,6 +14,10 @@ def navigation(request):
         items.append((_("组织架构"), reverse("orgs:tree"), "diagram-3"))
     if can(user, "member.view"):
         items.append((_("党员管理"), reverse("orgs:member_list"), "people"))
+    if can(user, "standard.view"):
+        items.append((_("考评标准"), reverse("standards:set_list"), "card-checklist"))
+    if can(user, "eval.view"):
+        items.append((_("组织考评"), reverse("assessments:period_list"), "clipboard-check"))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
     if member is not None:
         items.append((_("我的档案"), reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
@@ -23,6 +27,8 @@ def navigation(request):
         items.append((_("审计日志"), reverse("audit_list"), "journal-text"))
     if can(user, "role.manage"):
         items.append((_("账号与角色"), reverse("orgs:account_list"), "shield-lock"))
+    if holds_at_top(user, "security.manage"):
+        items.append((_("安全管理"), reverse("security_home"), "shield-check"))
     roles = roles_of(user)
     role_names = [str(label) for value, label in Role.choices if value in roles]
     display_name = member.name if member is not None else (user.get_full_name() or user.get_username())

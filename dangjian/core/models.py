@@ -1,10 +1,11 @@
-"""Audit events and API tokens."""
+"""Audit events (hash-chained), retention anchors, second-factor devices and API tokens."""
 
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditQuerySet(models.QuerySet):
@@ -19,12 +20,16 @@ class AuditEvent(models.Model):
     """Append-only: every change, login, failed login, denial and export.
 
     The sentence shown to a person is made at display time from ``action`` (see core.audit.ACTION_LABELS).
-    The database refuses UPDATE and DELETE on this table (triggers in migration 0002).
+    The database refuses UPDATE and DELETE on this table (triggers, migration 0003); only the retention purge
+    may delete (core.audit_chain.deletes_allowed). Each event carries the hash of the one before it (by id) and
+    its own hash over a canonical form of its fields, so `manage.py verify_audit` finds any altered, inserted or
+    deleted event. Events are written only by core.audit.log_action, which computes the chain under a lock.
     """
 
     SCOPE_PATH = "org_path"
 
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # Set by log_action after it holds the audit lock, so time order and id order agree (the hash covers it).
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
         related_name="+",
@@ -38,6 +43,8 @@ class AuditEvent(models.Model):
     # Path of the organization the object belongs to: the audit log is scoped like everything else.
     org_path = models.CharField(max_length=255, blank=True, db_index=True)
     data = models.JSONField("变更内容", default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -55,6 +62,8 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("审计日志只能追加，不能修改。")
+        if not self.hash:
+            raise PermissionError("审计事件只能由 log_action 写入（它计算哈希链）。")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -62,6 +71,49 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+
+class AuditAnchor(models.Model):
+    """Where the audit chain starts after a retention purge (`manage.py purge_audit`): the id and hash of the
+    last purged event, so the first remaining event's ``prev_hash`` can still be checked. Append-only too."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    before = models.DateTimeField()
+    last_id = models.BigIntegerField(unique=True)
+    last_hash = models.CharField(max_length=64)
+    last_at = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-last_id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计锚点只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计锚点只能追加，不能删除。")
+
+    def __str__(self):
+        return f"#{self.last_id} {self.last_hash[:12]}"
+
+
+class TOTPDevice(models.Model):
+    """A confirmed TOTP second factor (RFC 6238, 30 s, 6 digits). ``last_counter`` refuses a code used before.
+
+    The secret is stored as the authenticator app holds it: whoever reads this table or a backup can make codes,
+    so the database and its backups are protected like the password hashes (docs/security.md)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, related_name="totp_device", on_delete=models.CASCADE)
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_counter = models.BigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"TOTP {self.user}"
 
 
 def _hash(key: str) -> str:

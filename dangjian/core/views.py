@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dangjian.core.access import allowed_paths, can, scope
+from dangjian.core.access import allowed_paths, can, holds_at_top, scope
 from dangjian.core.audit import ACTION_LABELS, label, log_action
 from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.models import AuditEvent
@@ -55,6 +55,9 @@ def require_capability(user, action):
 def audit_list(request):
     require_capability(request.user, "audit.view")
     qs = scope(request.user, "audit.view", AuditEvent.objects.all())
+    if holds_at_top(request.user, "audit.system"):
+        # Logins, failures, lockouts, purges: tied to no organization, read by the audit administrator.
+        qs = qs | AuditEvent.objects.filter(org_path="")
     f = {k: request.GET.get(k, "").strip() for k in ("action", "user", "object_type", "object_id", "date_from",
                                                       "date_to")}
     if f["action"]:

@@ -288,6 +288,10 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", ChoiceLabel(gettext_noop("考评员"))
     SECRETARY = "secretary", ChoiceLabel(gettext_noop("支部书记/支委"))
     MEMBER = "member", ChoiceLabel(gettext_noop("党员"))
+    # 等保 三员: the system administrator above, a security administrator (lockouts, second factors) and an
+    # audit administrator who reads the audit log and changes nothing (core.access.ACTIONS).
+    SECURITY = "security", ChoiceLabel(gettext_noop("安全管理员"))
+    AUDITOR = "auditor", ChoiceLabel(gettext_noop("审计管理员"))
 
 
 class RoleGrant(models.Model):

@@ -5,12 +5,12 @@ the `company` personas are built through `browser_company`, which also asks for 
 flush after each test would otherwise wipe the org types seeded by the migrations.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
 
+from tests.audit_db import allow_audit_deletes
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,22 +26,18 @@ TIMEOUT_MS = 8000
 def browser_db(django_db_setup, django_db_blocker):
     """Make the test database fit for the live server's transactional tests, for this package only.
 
-    The audit table refuses DELETE/TRUNCATE (core migration 0002), but a transactional test flushes every table
-    afterwards: lift those triggers here and put them back at the end. Then the flush also took the rows the
-    migrations seeded (org types), which the serialized rollback restores before each browser test; restore
-    them once more at the end so tests running later in the same session find the database as they expect."""
+    The audit tables refuse DELETE/TRUNCATE (core migration 0003), but a transactional test flushes every table
+    afterwards: switch deletes on here with the retention purge's own switch (tests/audit_db.py) and off at the
+    end. Then the flush also took the rows the migrations seeded (org types), which the serialized rollback
+    restores before each browser test; restore them once more at the end so tests running later in the same
+    session find the database as they expect."""
     from django.db import connection
 
-    mig = importlib.import_module("dangjian.core.migrations.0002_audit_append_only")
-    pg = connection.vendor == "postgresql"
-    with django_db_blocker.unblock(), connection.cursor() as cur:
-        for sql in mig.POSTGRES_REVERSE if pg else mig.SQLITE_REVERSE:
-            cur.execute(sql)
+    with django_db_blocker.unblock():
+        allow_audit_deletes(connection, True)
     yield
     with django_db_blocker.unblock():
-        with connection.cursor() as cur:
-            for sql in mig.POSTGRES if pg else mig.SQLITE:
-                cur.execute(sql)
+        allow_audit_deletes(connection, False)
         seeded = getattr(connection, "_test_serialized_contents", None)
         if seeded:
             connection.creation.deserialize_db_from_string(seeded)

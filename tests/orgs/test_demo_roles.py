@@ -28,11 +28,11 @@ def _nav(client):
 
 
 @pytest.mark.parametrize(("username", "nav"), [
-    ("admin", ["首页", "组织架构", "党员管理", "数据导入", "审计日志", "账号与角色"]),
-    ("dangjian", ["首页", "组织架构", "党员管理", "数据导入", "审计日志"]),
-    ("kaoping", ["首页", "组织架构", "党员管理"]),
-    ("shuji", ["首页", "组织架构", "党员管理", "我的档案"]),
-    ("dangyuan", ["首页", "组织架构", "我的档案"]),
+    ("admin", ["首页", "组织架构", "党员管理", "组织考评", "数据导入", "审计日志", "账号与角色", "安全管理"]),
+    ("dangjian", ["首页", "组织架构", "党员管理", "组织考评", "数据导入", "审计日志"]),
+    ("kaoping", ["首页", "组织架构", "党员管理", "组织考评"]),
+    ("shuji", ["首页", "组织架构", "党员管理", "组织考评", "我的档案"]),
+    ("dangyuan", ["首页", "组织架构", "组织考评", "我的档案"]),
 ])
 def test_each_demo_role_sees_its_own_navigation(client, demo, username, nav):
     got = [x for x in _nav(_login(client, username)) if x != "考评标准"]

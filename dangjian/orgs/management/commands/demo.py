@@ -40,6 +40,7 @@ from dangjian.orgs.models import (
     RoleGrant,
     path_segment,
 )
+from dangjian.standards.demo import ensure_demo_set
 
 DEMO_CODE = "DEMO-C"
 PASSWORD = "Demo#2026dangjian"
@@ -328,6 +329,7 @@ class Command(BaseCommand):
                 f"已创建演示公司：{stats['orgs']} 个党组织（其中党支部 {stats['branches']} 个），"
                 f"党员 {stats['members']} 名，{timezone.localdate().year} 年度承诺 {stats['pledges']} 条，"
                 f"支委职务 {stats['seats']} 个，用时 {time.perf_counter() - started:.1f} 秒。"))
+        ensure_demo_set(self.stdout)
         self.stdout.write("")
         self.stdout.write("演示账号（所有账号密码相同，仅供演示）：")
         self.stdout.write(accounts_table())
