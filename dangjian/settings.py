@@ -164,6 +164,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 EXCEL_MAX_UPLOAD_BYTES = int(os.environ.get("EXCEL_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 EXCEL_MAX_ROWS = int(os.environ.get("EXCEL_MAX_ROWS", 200_000))
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
+# Evidence files of the monthly evaluation (PDF, images, Office documents), checked by content.
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
