@@ -305,6 +305,9 @@ def score_item(user, eval_item: EvalItem, kind: str, value, *, reason: str = "",
     ei.version += 1
     ei.save()
     ScoreEntry.objects.create(eval_item=ei, kind=kind, value=score, veto=veto, reason=reason, by=_u(user))
+    if kind == ScoreEntry.Kind.ASSESSOR and evaluation.state in (State.ASSESSED, State.OBJECTED):
+        # A correction during review: the evaluation's assessor total follows in the same transaction.
+        Evaluation.objects.filter(pk=evaluation.pk).update(assessor_total=_totals(evaluation, "assessor_score"))
     log_action(user, "evaluation.item_scored", evaluation, org_path=evaluation.org_path,
                item=ei.item.code, kind=kind, before=before, after={kind: score}, reason=reason)
     return ei
@@ -505,13 +508,8 @@ def withdraw_evidence(user, evidence: Evidence) -> Evidence:
 @transaction.atomic
 def score(user, eval_item: EvalItem, kind: str, value, *, reason: str = "", veto: bool = False,
           expected_version: int | None = None) -> EvalItem:
-    """``score_item``, and when the committee corrects an assessor score during review (已考评 / 有异议) the
-    evaluation's assessor total follows at once."""
-    ei = score_item(user, eval_item, kind, value, reason=reason, veto=veto, expected_version=expected_version)
-    evaluation = ei.evaluation
-    if kind == ScoreEntry.Kind.ASSESSOR and evaluation.state in (State.ASSESSED, State.OBJECTED):
-        Evaluation.objects.filter(pk=evaluation.pk).update(assessor_total=_totals(evaluation, "assessor_score"))
-    return ei
+    """``score_item`` as the pages and the API call it (kept as the one name they use)."""
+    return score_item(user, eval_item, kind, value, reason=reason, veto=veto, expected_version=expected_version)
 
 
 def transition(user, evaluation: Evaluation, to_state: str, *, note: str = "", upheld: bool | None = None,
