@@ -156,3 +156,16 @@ def test_available_transitions_follow_the_table(company, eval_a):
     assert [t for t, _ in services.available_transitions(company.secretary_a, eval_a)] == ["submitted"]
     assert services.available_transitions(company.assessor, eval_a) == []
     assert services.available_transitions(company.member_user_a, eval_a) == []
+
+
+def test_a_review_correction_updates_the_assessor_total(company, eval_a):
+    services.save_summary(company.secretary_a, eval_a, "月小结")
+    services.move(company.secretary_a, eval_a, State.SUBMITTED)
+    _self_assess_all(company.secretary_a, eval_a)
+    services.move(company.secretary_a, eval_a, State.SELF_ASSESSED)
+    _assess_all(company.assessor, eval_a)
+    services.move(company.assessor, eval_a, State.ASSESSED)
+    ei = eval_a.items.first()
+    services.score_item(company.staff, ei, "assessor", ei.max_points - 2, reason="复核：记录缺失两次")
+    eval_a.refresh_from_db()
+    assert eval_a.assessor_total == eval_a.max_total - 2
