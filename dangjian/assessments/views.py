@@ -5,7 +5,6 @@ Thin: parse, fetch through core.access (an outsider gets 404), call a service, r
 ``services.available_transitions``; every rule is the services'.
 """
 
-import functools
 import importlib.util
 import itertools
 
@@ -42,10 +41,10 @@ from dangjian.assessments.models import (
     ScoreEntry,
     State,
 )
-from dangjian.core.access import AccessDenied, can, get_scoped_or_404, roles_at, roles_of, scope
+from dangjian.core.access import can, get_scoped_or_404, roles_at, roles_of, scope
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import export_xlsx, wants_xlsx
-from dangjian.core.views import paginate, require_capability
+from dangjian.core.views import deny_as_404, form_error, paginate, require_capability
 from dangjian.orgs.models import Level, OrgType, Role
 
 DONE = (State.ASSESSED, State.PUBLISHED, State.OBJECTED, State.FINALIZED)
@@ -56,19 +55,6 @@ STATE_CLASS = {
     State.NOT_STARTED: "secondary", State.SUBMITTED: "info", State.SELF_ASSESSED: "primary",
     State.ASSESSED: "warning", State.PUBLISHED: "success", State.OBJECTED: "danger", State.FINALIZED: "dark",
 }
-
-
-def deny_as_404(view):
-    """A service's AccessDenied looks like a missing page, the same as a scoped fetch."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except AccessDenied as exc:
-            raise Http404(_("页面不存在，或您无权访问。")) from exc
-
-    return wrapper
 
 
 def close_module():
@@ -93,13 +79,6 @@ def _managed_period(request, pk) -> Period:
 def _evaluation(request, pk, action="eval.view") -> Evaluation:
     qs = Evaluation.objects.select_related("period__owner", "period__standard_set", "org_type")
     return get_scoped_or_404(request.user, action, qs, pk=pk)
-
-
-def _form_error(form, exc: DomainError):
-    if exc.field and exc.field in form.fields:
-        form.add_error(exc.field, exc.message)
-    else:
-        form.add_error(None, exc.message)
 
 
 def _state_label(value) -> str:
@@ -173,7 +152,7 @@ def period_create(request):
                 user, d["owner"], d["month"], submit_due=d["submit_due"], self_due=d["self_due"],
                 assess_due=d["assess_due"], objection_days=d["objection_days"], standard_set=d["standard_set"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已开启{owner} {month} 的考评，{n} 个组织参加。").format(
                 owner=period.owner.name, month=period.label, n=period.evaluations.count()))
@@ -302,7 +281,7 @@ def period_assessors(request, pk):
         try:
             n = services.assign_assessors(user, period, d["assessor"], d["evaluations"], replace=d["replace"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已为{name}分配 {n} 个考评对象。").format(
                 name=d["assessor"].get_full_name() or d["assessor"].get_username(), n=n))

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -10,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dangjian.core.access import allowed_paths, can, holds_at_top, scope
+from dangjian.core.access import AccessDenied, allowed_paths, can, holds_at_top, scope
 from dangjian.core.audit import ACTION_LABELS, label, log_action
 from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.models import AuditEvent
@@ -25,6 +27,28 @@ def paginate(request, qs, per_page=20):
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+def deny_as_404(view):
+    """A service's AccessDenied looks like a missing page, the same as a scoped fetch."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AccessDenied as exc:
+            raise Http404(_("页面不存在，或您无权访问。")) from exc
+
+    return wrapper
+
+
+def form_error(form, exc, aliases=None):
+    """Put a service's DomainError next to the field it names (``aliases`` maps service to form names)."""
+    name = (aliases or {}).get(exc.field, exc.field)
+    if name and name in form.fields:
+        form.add_error(name, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
 
 
 @login_required

@@ -20,7 +20,7 @@ from dangjian.core.audit import log_action
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.validators import mask_id_number, mask_phone
-from dangjian.core.views import paginate, require_capability
+from dangjian.core.views import form_error, paginate, require_capability
 from dangjian.orgs import forms, services
 from dangjian.orgs.models import (
     CommitteeSeat,
@@ -33,13 +33,6 @@ from dangjian.orgs.models import (
     RoleGrant,
 )
 from dangjian.orgs.photos import PhotoError, store_photo
-
-
-def _form_error(form, exc: DomainError):
-    if exc.field and exc.field in form.fields:
-        form.add_error(exc.field, exc.message)
-    else:
-        form.add_error(None, exc.message)
 
 
 def _org(request, pk, action="org.view"):
@@ -186,7 +179,7 @@ def org_create(request):
         try:
             org = services.create_org(request.user, **data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         except AccessDenied as exc:
             raise Http404 from exc
         else:
@@ -204,7 +197,7 @@ def org_edit(request, pk):
         try:
             services.update_org(request.user, org, **{k: form.cleaned_data[k] for k in form.changed_data})
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("orgs:org_detail", org.pk)
@@ -222,7 +215,7 @@ def org_move(request, pk):
             services.move_org(request.user, org, form.cleaned_data["new_parent"],
                               effective_on=form.cleaned_data["effective_on"], reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已调整隶属关系，历史月份仍按原隶属关系保留。"))
             return redirect("orgs:org_detail", org.pk)
@@ -242,7 +235,7 @@ def org_merge(request, pk):
                                         effective_on=form.cleaned_data["effective_on"],
                                         reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("“{name}”已并入“{target}”，党员和下级组织已转入。").format(
                 name=org.name, target=target.name))
@@ -261,7 +254,7 @@ def org_archive(request, pk):
             services.archive_org(request.user, org, effective_on=form.cleaned_data["effective_on"],
                                  reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已撤销“{name}”。").format(name=org.name))
             return redirect("orgs:org_detail", org.pk)
@@ -292,7 +285,7 @@ def seat_add(request, pk):
             services.assign_seat(request.user, org, form.cleaned_data["member"], form.cleaned_data["duty"],
                                  form.cleaned_data["since"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已任命。"))
             return redirect("orgs:org_detail", org.pk)
@@ -401,7 +394,7 @@ def member_create(request):
         try:
             member = services.create_member(request.user, org, **data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已新增党员{name}。").format(name=member.name))
             return redirect("orgs:member_detail", member.pk)
@@ -416,7 +409,7 @@ def member_edit(request, pk):
         try:
             services.update_member(request.user, member, **{k: form.cleaned_data[k] for k in form.changed_data})
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("orgs:member_detail", member.pk)
@@ -435,7 +428,7 @@ def member_transfer(request, pk):
                                      effective_on=form.cleaned_data["effective_on"],
                                      reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("{name}的组织关系已转入{org}。").format(
                 name=member.name, org=form.cleaned_data["to_org"].name))
@@ -464,7 +457,7 @@ def member_pledge(request, pk):
         try:
             services.save_pledge(request.user, member, form.cleaned_data["year"], form.cleaned_data["text"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("承诺已保存。"))
             return redirect("orgs:member_detail", member.pk)
@@ -566,7 +559,7 @@ def account_create(request):
                                                form.cleaned_data["full_name"], form.cleaned_data["password"],
                                                member=member)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("已开通账号 {username}。").format(username=user.username))
                 return redirect("orgs:account_detail", user.pk)
@@ -582,7 +575,7 @@ def account_detail(request, pk):
         try:
             services.grant_role(request.user, account, form.cleaned_data["role"], form.cleaned_data["org"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已授权。"))
             return redirect("orgs:account_detail", account.pk)

@@ -2,47 +2,24 @@
 render. Reading is ``standard.view`` (every role: the rules are not secret to anyone evaluated under them);
 writing is ``standard.manage`` on the owner's subtree."""
 
-import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
-from dangjian.core.access import AccessDenied, can, get_scoped_or_404, scope
+from dangjian.core.access import can, get_scoped_or_404, scope
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import export_xlsx, wants_xlsx, xlsx_response
-from dangjian.core.views import paginate, require_capability
+from dangjian.core.views import deny_as_404, form_error, paginate, require_capability
 from dangjian.orgs.models import Level, Organization, OrgType
 from dangjian.standards import excel_io, forms, services
 from dangjian.standards.models import Category, Item, SetStatus, StandardSet
-
-
-def deny_as_404(view):
-    """A service's AccessDenied looks like a missing page, the same as a scoped fetch."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except AccessDenied as exc:
-            raise Http404(_("页面不存在，或您无权访问。")) from exc
-
-    return wrapper
-
-
-def _form_error(form, exc: DomainError, aliases=None):
-    name = (aliases or {}).get(exc.field, exc.field)
-    if name and name in form.fields:
-        form.add_error(name, exc.message)
-    else:
-        form.add_error(None, exc.message)
 
 
 def _set(request, pk, action="standard.view") -> StandardSet:
@@ -123,7 +100,7 @@ def set_create(request):
         try:
             ss = services.create_set(request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已新建“{name}”（草稿），请添加类别和细则，或导入 Excel。").format(name=ss.name))
             return _detail(ss)
@@ -142,7 +119,7 @@ def set_edit(request, pk):
         try:
             services.update_set(request.user, ss, **{k: form.cleaned_data[k] for k in form.changed_data})
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return _detail(ss)
@@ -208,7 +185,7 @@ def set_copy(request, pk):
         try:
             new = services.copy_to_new_version(request.user, source, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已复制为“{name}”第{version}版（草稿），可修改后发布。").format(
                 name=new.name, version=new.version))
@@ -236,7 +213,7 @@ def load_default(request):
             ss = services.load_default_set(request.user, form.cleaned_data["owner"], form.cleaned_data["year"],
                                            publish=form.cleaned_data["publish"])
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已载入默认标准“{name}”。").format(name=ss.name))
             return _detail(ss)
@@ -329,7 +306,7 @@ def category_create(request, pk):
         try:
             services.add_category(request.user, ss, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已新增类别。"))
             return _detail(ss)
@@ -349,7 +326,7 @@ def category_edit(request, pk):
         try:
             services.update_category(request.user, category, **{k: form.cleaned_data[k] for k in form.changed_data})
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return _detail(ss)
@@ -399,7 +376,7 @@ def item_create(request, pk):
         try:
             item = services.add_item(request.user, ss, **form.item_data())
         except DomainError as exc:
-            _form_error(form, exc, {"weights": None})
+            form_error(form, exc, {"weights": None})
         else:
             messages.success(request, _("已新增细则 {code}。").format(code=item.code))
             if "another" in request.POST:
@@ -425,7 +402,7 @@ def item_edit(request, pk):
         try:
             services.update_item(request.user, item, **form.item_data())
         except DomainError as exc:
-            _form_error(form, exc, {"weights": None})
+            form_error(form, exc, {"weights": None})
         else:
             messages.success(request, _("已保存细则 {code}。").format(code=item.code))
             return _detail(ss)
