@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := dangjian.settings
 # Development and test commands may use the built-in development key; production sets SECRET_KEY.
 export DANGJIAN_ALLOW_DEV_KEY := 1
 
-.PHONY: run setup test test-pg test-browser lint audit check-deploy demo clean
+.PHONY: fonts run setup test test-pg test-browser lint audit check-deploy demo clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
@@ -26,7 +26,17 @@ locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
 	@command -v msgfmt >/dev/null || { echo "需要 gettext 编译英文界面（Debian：apt-get install gettext）"; exit 1; }
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 
-setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo
+# PDFs (handbooks, posters) embed a Chinese TrueType font found on the system: Debian's fonts-wqy-zenhei, installed
+# here when missing and we may (root with apt), else the exact command to run; PDF_FONT_PATH names another font.
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || test -n "$$PDF_FONT_PATH" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "安装 PDF 所需的中文字体 fonts-wqy-zenhei"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }; \
+	  else echo "生成 PDF 需要中文字体：请运行 sudo apt-get install fonts-wqy-zenhei，或用 PDF_FONT_PATH 指定 TrueType 字体"; exit 1; fi; }
+
+setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo fonts
 
 run: setup
 	@mkdir -p var

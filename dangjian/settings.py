@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.standards",
     "dangjian.assessments",
+    "dangjian.appraisal",
 ]
 
 MIDDLEWARE = [

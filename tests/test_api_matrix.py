@@ -11,12 +11,15 @@ from dangjian.api import api
 from dangjian.assessments import services as eval_services
 from dangjian.assessments.models import Evidence, Objection
 from dangjian.core.models import ApiToken
+from dangjian.standards.member_services import load_default_member_set
 from dangjian.standards.services import add_category, load_default_set
+from tests.appraisal.test_activities_permissions import API as ACTIVITY_API
 from tests.factories import make_org, valid_id
 
 PERSONAS = ["admin", "staff", "assessor", "secretary_a", "secretary_b", "member_user_a", "outsider", "anonymous"]
 MANAGERS = {"admin", "staff"}
 SEES_BRANCH_A = MANAGERS | {"assessor", "secretary_a", "member_user_a"}
+MEMBER_A_MONTH = MANAGERS | {"secretary_a", "member_user_a"}
 
 
 def _only(allowed, ok=200, other=404):
@@ -140,7 +143,129 @@ MATRIX = {
     ("post", "/api/v1/objections/{objection_id}/answer"): (
         lambda w: {"objection_id": _month(w).objection_a.pk}, lambda w: {"answer": "维持原评分。", "upheld": False},
         _only(MANAGERS, 400)),
+    # Member standard sets: the committee's default member set, a draft.
+    ("get", "/api/v1/member-standards"): (None, None, _all(200)),
+    ("post", "/api/v1/member-standards"): (None, lambda w: {"owner_id": w.committee.pk, "year": 2026,
+                                                           "name": "新党员评价标准"}, _only(MANAGERS, 201)),
+    ("get", "/api/v1/member-standards/{set_id}"): (lambda w: {"set_id": _member_std(w).member_std.pk}, None, _all(200) | {"outsider": 404}),
+    ("patch", "/api/v1/member-standards/{set_id}"): (lambda w: {"set_id": _member_std(w).member_std.pk}, lambda w: {"pass_mark": "55"}, _only(MANAGERS)),
+    ("post", "/api/v1/member-standards/{set_id}/publish"): (lambda w: {"set_id": _member_std(w).member_std.pk}, None, _only(MANAGERS)),
+    ("post", "/api/v1/member-standards/{set_id}/archive"): (lambda w: {"set_id": _member_std(w).member_std.pk}, None, _only(MANAGERS)),
+    ("post", "/api/v1/member-standards/{set_id}/copy"): (lambda w: {"set_id": _member_std(w).member_std.pk}, lambda w: {"year": 2027}, _only(MANAGERS, 201)),
+    ("post", "/api/v1/member-standards/{set_id}/items"): (lambda w: {"set_id": _member_std(w).member_std.pk}, lambda w: {"code": "JL-99", "part": "bonus", "dimension": "central",
+                                                "text": "新细则", "points": "2"}, _only(MANAGERS, 201)),
+    ("patch", "/api/v1/member-standards/{set_id}/items/{item_id}"): (lambda w: {"set_id": _member_std(w).member_std.pk, "item_id": w.member_item.pk}, lambda w: {"text": "修订后的内容"}, _only(MANAGERS)),
+    ("delete", "/api/v1/member-standards/{set_id}/items/{item_id}"): (lambda w: {"set_id": _member_std(w).member_std.pk, "item_id": w.member_item.pk}, None, _only(MANAGERS, 204)),
+    # Year end and handbooks: branch A's 2025 review with member A's appraisal.
+    ("get", "/api/v1/appraisals"): (None, None, _all(200)),
+    ("get", "/api/v1/appraisals/{appraisal_id}"): (lambda w: {"appraisal_id": _year_review(w).appraisal_a.pk}, None,
+                                                   _only(MEMBER_A_MONTH)),
+    ("post", "/api/v1/appraisals/{appraisal_id}/votes"): (
+        lambda w: {"appraisal_id": _year_review(w).appraisal_a.pk},
+        lambda w: {"votes_qualified": 1, "final_grade": "qualified"}, _only(MANAGERS | {"secretary_a"})),
+    ("get", "/api/v1/handbooks/{member_id}"): (lambda w: {"member_id": w.member_a.pk}, None, _only(MEMBER_A_MONTH)),
+    ("get", "/api/v1/handbooks/branch/{org_id}"): (lambda w: {"org_id": w.branch_a.pk}, None,
+                                                   _only(MANAGERS | {"secretary_a"})),
+    # The wall (上墙): branch A's October published with member A on it.
+    ("get", "/api/v1/walls/{org_id}"): (lambda w: {"org_id": _wall(w).branch_a.pk}, None,
+                                       _only(MANAGERS | {"secretary_a", "member_user_a"})),
+    ("get", "/api/v1/wall-feedback"): (None, None, _all(200)),
+    ("get", "/api/v1/wall-feedback/{feedback_id}"): (lambda w: {"feedback_id": _wall(w).feedback_a.pk}, None,
+                                                     _only(MANAGERS | {"secretary_a"})),
+    ("post", "/api/v1/wall-feedback/{feedback_id}/read"): (lambda w: {"feedback_id": _wall(w).feedback_a.pk}, None,
+                                                           _only(MANAGERS | {"secretary_a"})),
+    ("post", "/api/v1/wall-feedback/{feedback_id}/handle"): (
+        lambda w: {"feedback_id": _wall(w).feedback_a.pk}, lambda w: {"reply": "已核实并回复。"},
+        _only(MANAGERS | {"secretary_a"})),
+    # The monthly member evaluation: member A's month of a 2026-10 period opened for the committee under the test
+    # member set (built by _members on first use), not started; J1 is a bonus item. Writes that the month's state
+    # refuses answer 400 to those allowed to try, 404 to everyone else.
+    ("get", "/api/v1/appraisal-periods"): (None, None, _all(200)),
+    ("post", "/api/v1/appraisal-periods"): (None, lambda w: _members(w) and {
+        "owner_id": w.committee.pk, "month": "2026-11", "self_due": "2026-11-25", "determine_due": "2026-11-28"},
+        _only(MANAGERS, 201)),
+    ("get", "/api/v1/appraisal-periods/{period_id}"): (lambda w: {"period_id": _members(w).appraisal_period.pk},
+                                                        None, _all(200) | {"assessor": 404, "outsider": 404}),
+    ("post", "/api/v1/appraisal-periods/{period_id}/publish-ready"): (
+        lambda w: {"period_id": _members(w).appraisal_period.pk}, None, _only(MANAGERS)),
+    ("post", "/api/v1/appraisal-periods/{period_id}/close"): (
+        lambda w: {"period_id": _members(w).appraisal_period.pk}, None, _only(MANAGERS, 400)),
+    ("post", "/api/v1/appraisal-periods/{period_id}/branches/{org_id}/publish"): (
+        lambda w: {"period_id": _members(w).appraisal_period.pk, "org_id": w.branch_a.pk}, None,
+        _only(MANAGERS | {"secretary_a"}, 400)),
+    ("get", "/api/v1/member-evaluations"): (None, None, _all(200)),
+    ("get", "/api/v1/member-evaluations/{evaluation_id}"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk}, None, _only(MEMBER_A_MONTH)),
+    ("get", "/api/v1/member-evaluations/{evaluation_id}/items"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk}, None, _only(MEMBER_A_MONTH)),
+    ("put", "/api/v1/member-evaluations/{evaluation_id}/items/{line_id}/self"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk, "line_id": w.member_line_a.pk},
+        lambda w: {"count": 1, "claim": "讲授微党课一次"}, _only(MEMBER_A_MONTH)),
+    ("put", "/api/v1/member-evaluations/{evaluation_id}/items/{line_id}/determination"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk, "line_id": w.member_line_a.pk},
+        lambda w: {"count": 0}, _only(MANAGERS | {"secretary_a"})),
+    ("get", "/api/v1/member-evaluations/{evaluation_id}/transitions"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk}, None, _only(MEMBER_A_MONTH)),
+    ("post", "/api/v1/member-evaluations/{evaluation_id}/transitions"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk}, lambda w: {"to_state": "self_evaluated"},
+        _only(MEMBER_A_MONTH)),
+    ("post", "/api/v1/member-evaluations/{evaluation_id}/exempt"): (
+        lambda w: {"evaluation_id": _members(w).member_eval_a.pk},
+        lambda w: {"exempt": True, "reason": "长期外出务工的流动党员"}, _only(MANAGERS | {"secretary_a"})),
+    ("get", "/api/v1/member-results"): (None, None, _all(200)),
 }
+
+
+def _member_std(w):
+    """The committee's default member standard set (a draft) and its last item, built on first use."""
+    if not hasattr(w, "member_std"):
+        w.member_std = load_default_member_set(w.staff, w.committee, 2026)
+        w.member_item = w.member_std.items.order_by("order").last()
+    return w
+
+
+def _year_review(w):
+    """Branch A's 2025 民主评议 with member A's appraisal, built on first use."""
+    if not hasattr(w, "review_a"):
+        from decimal import Decimal
+
+        from dangjian.appraisal.models import YearAppraisal, YearReview
+
+        w.review_a = YearReview.objects.create(org=w.branch_a, year=2025)
+        w.appraisal_a = YearAppraisal.objects.create(
+            review=w.review_a, member=w.member_a, member_name=w.member_a.name, months=12,
+            annual_total=Decimal("1020.0"), average=Decimal("85.0"), rank=1, suggested_grade="qualified")
+    return w
+
+
+def _wall(w):
+    """Branch A's September 2026 published with member A on it, its public link open, one message from the public."""
+    if not hasattr(w, "wall_key"):
+        from dangjian.appraisal import wall as wall_services
+        from dangjian.appraisal.models import WallFeedback
+        from tests.appraisal.test_wall import publish_month
+
+        publish_month(w, w.branch_a, [w.member_a], datetime.date(2026, 9, 1))
+        w.wall_key = wall_services.enable_public_wall(w.staff, w.branch_a).key
+        w.feedback_a = WallFeedback.objects.create(org=w.branch_a, kind="praise", text="抢修及时，点赞。",
+                                                   client_hash="0" * 64)
+    return w
+
+
+def _members(w):
+    """Member A's month of a 2026-10 member evaluation under the test member set; built the first time a row
+    asks for it."""
+    if not hasattr(w, "member_eval_a"):
+        from dangjian.appraisal import services as appraisal_services
+        from tests.appraisal.conftest import make_member_set
+
+        make_member_set(w.committee)
+        w.appraisal_period = appraisal_services.open_period(
+            w.staff, w.committee, "2026-10", self_due=datetime.date(2026, 10, 25),
+            determine_due=datetime.date(2026, 10, 28))
+        w.member_eval_a = w.appraisal_period.evaluations.get(member=w.member_a)
+        w.member_line_a = w.member_eval_a.lines.get(item__code="J1")
+    return w
 
 
 def _month(w):
@@ -158,6 +283,10 @@ def _month(w):
         w.evidence_a.file.save("记录.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
         w.objection_a = Objection.objects.create(evaluation=w.eval_a, text="第一项已按期召开。")
     return w
+
+
+# Activity records: their rows live beside their tests.
+MATRIX.update(ACTIVITY_API)
 
 
 def _operations():

@@ -13,10 +13,13 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
+from dangjian.appraisal.models import MemberEvidence
 from dangjian.assessments import services as eval_services
 from dangjian.assessments.models import AssessorAssignment, Evidence, Objection
 from dangjian.orgs.models import CommitteeSeat, RoleGrant
+from dangjian.standards.member_services import load_default_member_set
 from dangjian.standards.services import load_default_set
+from tests.appraisal.test_activities_permissions import PAGES as ACTIVITY_PAGES
 
 PERSONAS = ["admin", "staff", "assessor", "secretary_a", "secretary_b", "member_user_a", "outsider", "anonymous"]
 
@@ -42,6 +45,8 @@ MANAGERS = {"admin", "staff"}
 SEES_BRANCH_A = {"admin", "staff", "assessor", "secretary_a", "member_user_a"}
 VIEWS_MEMBERS = {"admin", "staff", "assessor", "secretary_a", "secretary_b"}
 MANAGES_MEMBERS_A = {"admin", "staff", "secretary_a"}
+AP_A = {"admin", "staff", "secretary_a", "member_user_a"}
+WALL_A = AP_A
 
 # url name -> (method, kwargs builder, expected status per persona)
 MATRIX = {
@@ -135,7 +140,127 @@ MATRIX = {
     "assessments:evidence_download": ("get", lambda c: {"pk": _month(c).evidence_a.pk}, _only(SEES_BRANCH_A)),
     "assessments:evidence_withdraw": ("post", lambda c: {"pk": _month(c).evidence_a.pk},
                                       _only(MANAGES_MEMBERS_A, ok=302)),
+    # Member standard sets (党员评价标准): the committee's default set, a draft.
+    "standards:member_set_list": ("get", None, _all(200, outsider=404)),
+    "standards:member_set_create": ("get", None, _only(MANAGERS)),
+    "standards:member_set_load_default": ("get", None, _only(MANAGERS)),
+    "standards:member_set_import": ("get", None, _only(MANAGERS)),
+    "standards:member_set_template": ("get", None, _only(MANAGERS)),
+    "standards:member_set_detail": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _all(200, outsider=404)),
+    "standards:member_set_export": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _all(200, outsider=404)),
+    "standards:member_set_edit": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS)),
+    "standards:member_set_copy": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS)),
+    "standards:member_set_import_into": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS)),
+    "standards:member_item_create": ("get", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS)),
+    "standards:member_set_publish": ("post", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS, ok=302)),
+    "standards:member_set_archive": ("post", lambda c: {"pk": _member_std(c).member_std.pk}, _only(MANAGERS, ok=302)),
+    "standards:member_item_edit": ("get", lambda c: {"pk": _member_std(c).member_item.pk}, _only(MANAGERS)),
+    "standards:member_item_delete": ("post", lambda c: {"pk": _member_std(c).member_item.pk}, _only(MANAGERS, ok=302)),
+    "standards:member_item_move": ("post", lambda c: {"pk": _member_std(c).member_item.pk}, _only(MANAGERS, ok=302)),
+    # Handbook PDFs and year end (民主评议): branch A's 2025 review with member A's appraisal.
+    "appraisal:handbook_index": ("get", None, _only({"admin", "staff", "secretary_a", "secretary_b", "member_user_a"})),
+    "appraisal:handbook_member": ("get", lambda c: {"member_id": c.member_a.pk}, _only(AP_A)),
+    "appraisal:handbook_branch": ("get", lambda c: {"org_id": c.branch_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:yearend_list": ("get", None, _only({"admin", "staff", "secretary_a", "secretary_b"})),
+    "appraisal:yearend_branch": ("get", lambda c: {"org_id": c.branch_a.pk, "year": 2025}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:yearend_compute": ("post", lambda c: {"org_id": c.branch_a.pk, "year": 2025},
+                                  _only(MANAGES_MEMBERS_A, ok=302)),
+    "appraisal:yearend_rule": ("get", lambda c: {"pk": _year_review(c).review_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:yearend_lock": ("post", lambda c: {"pk": _year_review(c).review_a.pk}, _only(MANAGES_MEMBERS_A, ok=302)),
+    # The wall (上墙): branch A's October with member A, its public link open and a message (built by _wall).
+    # Single-branch users are sent from the index to their branch's wall (302).
+    "appraisal:wall_index": ("get", None, _only(MANAGERS) | {"secretary_a": 302, "secretary_b": 302,
+                                                             "member_user_a": 302}),
+    "appraisal:wall_detail": ("get", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(WALL_A)),
+    "appraisal:wall_screen": ("get", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(WALL_A)),
+    "appraisal:wall_poster": ("get", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(WALL_A)),
+    "appraisal:wall_photo": ("get", lambda c: {"org_id": _wall(c).branch_a.pk, "member_id": c.member_a.pk},
+                             _only(WALL_A)),
+    "appraisal:wall_manage": ("get", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:wall_link": ("post", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(MANAGES_MEMBERS_A, ok=302)),
+    "appraisal:wall_qr": ("get", lambda c: {"org_id": _wall(c).branch_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:wall_feedback_list": ("get", None, _only(MANAGERS | {"secretary_a", "secretary_b"})),
+    "appraisal:wall_feedback_detail": ("get", lambda c: {"pk": _wall(c).feedback_a.pk}, _only(MANAGES_MEMBERS_A)),
+    "appraisal:wall_feedback_read": ("post", lambda c: {"pk": _wall(c).feedback_a.pk},
+                                     _only(MANAGES_MEMBERS_A, ok=302)),
+    # Public (no login) by the wall's key.
+    "appraisal:wall_public": ("get", lambda c: {"key": _wall(c).wall_key}, _all(200, anonymous=200)),
+    "appraisal:wall_public_screen": ("get", lambda c: {"key": _wall(c).wall_key}, _all(200, anonymous=200)),
+    "appraisal:wall_public_photo": ("get", lambda c: {"key": _wall(c).wall_key, "member_id": c.member_a.pk},
+                                    _all(200, anonymous=200)),
+    "appraisal:wall_public_feedback": ("get", lambda c: {"key": _wall(c).wall_key}, _all(200, anonymous=200)),
+    "appraisal:wall_public_thanks": ("get", lambda c: {"key": _wall(c).wall_key}, _all(200, anonymous=200)),
+    # Pillar 2: the monthly member evaluation (appraisal). Branch A's October; AP_A: who may act on member A's
+    # month (the member through own_q, the branch's secretary, the committee's staff, admin).
+    "appraisal:period_list": ("get", None, _only({"admin", "staff", "secretary_a", "secretary_b"})),
+    "appraisal:period_create": ("get", None, _only(MANAGERS)),
+    "appraisal:period_detail": ("get", lambda c: {"pk": _mm(c).ap_period.pk}, _all(200, outsider=404, assessor=404)),
+    "appraisal:period_publish_ready": ("post", lambda c: {"pk": _mm(c).ap_period.pk}, _only(MANAGERS, ok=302)),
+    "appraisal:period_close": ("post", lambda c: {"pk": _mm(c).ap_period.pk}, _only(MANAGERS, ok=302)),
+    "appraisal:branch_month": ("get", lambda c: {"pk": _mm(c).ap_period.pk, "org_pk": c.branch_a.pk},
+                               _only(MANAGES_MEMBERS_A)),
+    "appraisal:branch_publish": ("post", lambda c: {"pk": _mm(c).ap_period.pk, "org_pk": c.branch_a.pk},
+                                 _only(MANAGES_MEMBERS_A, ok=302)),
+    "appraisal:my_month": ("get", None, _all(302)),
+    "appraisal:my_history": ("get", None, _all(200)),
+    "appraisal:evaluation_detail": ("get", lambda c: {"pk": _mm(c).ap_eval_a.pk}, _only(AP_A)),
+    "appraisal:evaluation_save": ("post", lambda c: {"pk": _mm(c).ap_eval_a.pk}, _only(AP_A, ok=302)),
+    "appraisal:evaluation_move": ("post", lambda c: {"pk": _mm(c).ap_eval_a.pk}, _only(AP_A, ok=302)),
+    "appraisal:evaluation_exempt": ("post", lambda c: {"pk": _mm(c).ap_eval_a.pk}, _only(MANAGES_MEMBERS_A, ok=302)),
+    "appraisal:evidence_upload": ("post", lambda c: {"pk": _mm(c).ap_eval_a.pk}, _only(AP_A, ok=302)),
+    "appraisal:evidence_download": ("get", lambda c: {"pk": _mm(c).ap_evidence_a.pk}, _only(AP_A)),
+    "appraisal:evidence_withdraw": ("post", lambda c: {"pk": _mm(c).ap_evidence_a.pk}, _only(AP_A, ok=302)),
 }
+
+
+def _member_std(c):
+    """The committee's default member standard set (a draft) and its last item, built on first use."""
+    if not hasattr(c, "member_std"):
+        c.member_std = load_default_member_set(c.staff, c.committee, 2026)
+        c.member_item = c.member_std.items.order_by("order").last()
+    return c
+
+
+def _year_review(c):
+    """Branch A's 2025 民主评议 with member A's appraisal, built on first use."""
+    if not hasattr(c, "review_a"):
+        from decimal import Decimal
+
+        from dangjian.appraisal.models import YearAppraisal, YearReview
+
+        c.review_a = YearReview.objects.create(org=c.branch_a, year=2025)
+        c.appraisal_a = YearAppraisal.objects.create(
+            review=c.review_a, member=c.member_a, member_name=c.member_a.name, months=12,
+            annual_total=Decimal("1020.0"), average=Decimal("85.0"), rank=1, suggested_grade="qualified")
+    return c
+
+
+def _wall(c):
+    """Branch A's September 2026 published with member A on it, its public link open, one message from the public."""
+    if not hasattr(c, "wall_key"):
+        from dangjian.appraisal import wall as wall_services
+        from dangjian.appraisal.models import WallFeedback
+        from tests.appraisal.test_wall import publish_month
+
+        publish_month(c, c.branch_a, [c.member_a], datetime.date(2026, 9, 1))
+        c.wall_key = wall_services.enable_public_wall(c.staff, c.branch_a).key
+        c.feedback_a = WallFeedback.objects.create(org=c.branch_a, kind="praise", text="抢修及时，点赞。",
+                                                   client_hash="0" * 64)
+    return c
+
+
+def _mm(c):
+    """Branch A's October of member evaluation, with one evidence file on item J2."""
+    if not hasattr(c, "ap_eval_a"):
+        from tests.appraisal.conftest import make_member_set, open_month
+
+        make_member_set(c.committee)
+        c.ap_period = open_month(c)
+        c.ap_eval_a = c.ap_period.evaluations.get(member=c.member_a)
+        c.ap_evidence_a = MemberEvidence(evaluation=c.ap_eval_a, line=c.ap_eval_a.lines.get(item__code="J2"),
+                                         name="记录.pdf", content_type="application/pdf", size=9)
+        c.ap_evidence_a.file.save("记录.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    return c
 
 
 def _month(c):
@@ -154,6 +279,10 @@ def _month(c):
         c.objection_a = Objection.objects.create(evaluation=c.eval_a, text="第一项已按期召开。")
         c.assignment_a = AssessorAssignment.objects.create(evaluation=c.eval_a, assessor=c.assessor)
     return c
+
+
+# Activity records (组织生活、学习、党费、服务): their rows live beside their tests.
+MATRIX.update(ACTIVITY_PAGES)
 
 
 def _url_names(resolver=None, prefix=""):

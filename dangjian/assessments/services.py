@@ -30,7 +30,8 @@ from dangjian.assessments.models import (
 )
 from dangjian.core.access import AccessDenied, allowed_paths, require, roles_at, scope
 from dangjian.core.audit import log_action
-from dangjian.core.errors import DomainError
+from dangjian.core.dates import month_start  # noqa: F401 (re-exported)
+from dangjian.core.errors import ConflictError, DomainError, actor  # noqa: F401 (re-exported)
 from dangjian.orgs.models import Level, Organization, OrgType, Role
 from dangjian.standards.models import Method, SetStatus, StandardSet, ancestor_or_self_paths
 from dangjian.standards.services import items_for, set_for
@@ -38,22 +39,9 @@ from dangjian.standards.services import items_for, set_for
 TENTH = Decimal("0.1")
 
 
-class ConflictError(DomainError):
-    """Someone else changed the row since the user loaded it: nothing was saved."""
+_u = actor
 
 
-def _u(user):
-    return user if getattr(user, "is_authenticated", False) else None
-
-
-def month_start(value) -> datetime.date:
-    if isinstance(value, str):
-        try:
-            year, month = (int(x) for x in value[:7].split("-"))
-            return datetime.date(year, month, 1)
-        except ValueError as exc:
-            raise DomainError(_("月份格式应为 YYYY-MM，例如 2026-10。"), "month") from exc
-    return value.replace(day=1)
 
 
 # ---- opening a month ----------------------------------------------------------------------------------

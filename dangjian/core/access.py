@@ -41,6 +41,22 @@ ACTIONS: dict[str, frozenset[str]] = {
     "eval.submit": frozenset({A, S, SEC}),
     "eval.assess": frozenset({A, S, E}),
     "eval.manage": frozenset({A, S}),
+    # The monthly member evaluation (做新时代答卷人). A member acts on their own evaluation, study records and
+    # history through the models' ``own_q`` (appraisal.models.OWN_ACTIONS), whatever their grants: so
+    # ``appraisal.self`` and ``activity.own`` name no role. The branch's secretary (and the committee's staff)
+    # see the branch's members, determine their months and publish; the staff open and close months.
+    "appraisal.view": frozenset({A, S, SEC}),
+    "appraisal.self": frozenset(),
+    "appraisal.determine": frozenset({A, S, SEC}),
+    "appraisal.manage": frozenset({A, S}),
+    "activity.view": frozenset({A, S, SEC}),
+    "activity.manage": frozenset({A, S, SEC}),
+    "activity.own": frozenset(),
+    # The wall: members see their branch's wall inside the platform; the branch manages its public link and
+    # reads the public's feedback. Year end (民主评议) is recorded by the branch.
+    "wall.view": frozenset({A, S, SEC, M}),
+    "wall.manage": frozenset({A, S, SEC}),
+    "yearend.manage": frozenset({A, S, SEC}),
 }
 
 

@@ -16,9 +16,25 @@ def navigation(request):
         items.append((_("党员管理"), reverse("orgs:member_list"), "people"))
     if can(user, "standard.view"):
         items.append((_("考评标准"), reverse("standards:set_list"), "card-checklist"))
+    if can(user, "standard.manage"):
+        items.append((_("党员评价标准"), reverse("standards:member_set_list"), "list-check"))
     if can(user, "eval.view"):
         items.append((_("组织考评"), reverse("assessments:period_list"), "clipboard-check"))
+    if can(user, "appraisal.view"):
+        items.append((_("党员评价"), reverse("appraisal:period_list"), "person-check"))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
+    if member is not None:
+        items.append((_("我的评价"), reverse("appraisal:my_month"), "ui-checks"))
+    if can(user, "activity.view"):
+        items.append((_("组织生活"), reverse("appraisal:activity_home"), "calendar-check"))
+    elif member is not None:
+        items.append((_("我的学习"), reverse("appraisal:study_mine"), "book"))
+    if can(user, "wall.view"):
+        items.append((_("上墙公示"), reverse("appraisal:wall_index"), "easel"))
+    if member is not None or can(user, "appraisal.view"):
+        items.append((_("评价手册"), reverse("appraisal:handbook_index"), "journal-bookmark"))
+    if can(user, "yearend.manage"):
+        items.append((_("民主评议"), reverse("appraisal:yearend_list"), "award"))
     if member is not None:
         items.append((_("我的档案"), reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
     if can(user, "org.import") or can(user, "member.import"):

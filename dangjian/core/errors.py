@@ -5,3 +5,12 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ConflictError(DomainError):
+    """Someone else changed the row since the user loaded it: nothing was saved."""
+
+
+def actor(user):
+    """The user for an audit event or a ``created_by`` field: None for the anonymous."""
+    return user if getattr(user, "is_authenticated", False) else None

@@ -21,9 +21,11 @@ from dangjian.core.api_helpers import PageIn, api_errors, paginate, reads, write
 from dangjian.core.errors import DomainError
 from dangjian.orgs.models import Level, Organization, OrgType
 from dangjian.standards import services
+from dangjian.standards.member_api import router as member_router
 from dangjian.standards.models import Category, Item, Method, SetStatus, StandardSet
 
 router = Router()
+router.add_router("/", member_router)  # /member-standards: the member standard sets (党员评价标准)
 TAGS = ["考评标准"]
 
 STATUS_HELP = "draft=草稿，published=已发布，archived=已归档"

@@ -208,3 +208,148 @@ class Item(models.Model):
     def method_badges(self) -> list[tuple[str, str]]:
         """(short name, full name) of each method, in the active language."""
         return [(gettext(METHOD_SHORT[v]), str(Method(v).label)) for v in self.methods]
+
+
+# ---- member standards (党员量化评价标准): 基础分 / 奖励分 / 减项分 / 一票否决 ---------------------------------------
+
+
+class MemberPart(models.TextChoices):
+    BASE = "base", ChoiceLabel(gettext_noop("基础分"))
+    BONUS = "bonus", ChoiceLabel(gettext_noop("奖励分"))
+    DEDUCTION = "deduction", ChoiceLabel(gettext_noop("减项分"))
+    VETO = "veto", ChoiceLabel(gettext_noop("一票否决"))
+
+
+class Dimension(models.TextChoices):
+    """四讲四有 plus the company's central work."""
+
+    POLITICS = "politics", ChoiceLabel(gettext_noop("讲政治有信念"))
+    RULES = "rules", ChoiceLabel(gettext_noop("讲规矩有纪律"))
+    MORALS = "morals", ChoiceLabel(gettext_noop("讲道德有品行"))
+    DEDICATION = "dedication", ChoiceLabel(gettext_noop("讲奉献有作为"))
+    CENTRAL = "central", ChoiceLabel(gettext_noop("中心工作"))
+
+
+class ActivitySource(models.TextChoices):
+    """Which activity records pre-fill an item's count in a member's month (so nobody types a fact twice)."""
+
+    NONE = "", ChoiceLabel(gettext_noop("手工填报"))
+    MEETING_ATTENDED = "meeting_attended", ChoiceLabel(gettext_noop("参加组织生活次数"))
+    MEETING_ABSENT = "meeting_absent", ChoiceLabel(gettext_noop("无故缺席组织生活次数"))
+    LECTURE_GIVEN = "lecture_given", ChoiceLabel(gettext_noop("讲党课次数"))
+    STUDY = "study", ChoiceLabel(gettext_noop("学习记录条数"))
+    DUES_MISSING = "dues_missing", ChoiceLabel(gettext_noop("当月党费未按时交纳"))
+    SERVICE_HOURS = "service_hours", ChoiceLabel(gettext_noop("志愿服务时长（小时）"))
+
+
+class VetoEffect(models.TextChoices):
+    MONTH = "month", ChoiceLabel(gettext_noop("当月不合格，当月得分计0"))
+    YEAR_ZERO = "year_zero", ChoiceLabel(gettext_noop("当月不合格，全年得分清零"))
+    BAR_TOP = "bar_top", ChoiceLabel(gettext_noop("当月不合格，年度不得评为优秀"))
+
+
+class MemberStandardSet(models.Model):
+    """A year's rules for evaluating Party members, owned by a committee and versioned like ``StandardSet``.
+
+    Scoring (appraisal.scoring): every base item met earns its points, each miss loses ``per_miss`` (or all);
+    bonus and deduction items count occurrences × points, capped per item per month and per year; then the
+    bonus total is capped per dimension and in total (``bonus_cap``), deductions by ``deduction_cap``; the month
+    total = base + bonus − deductions, not below ``floor``. With rater weights the month's score is
+    self × weight_self % + branch × weight_branch %. A veto item makes the month unqualified, with the effect
+    ``veto_effect``."""
+
+    SCOPE_PATH = "owner__path"
+
+    owner = models.ForeignKey(Organization, verbose_name=_("制定单位"), related_name="member_standard_sets",
+                              on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    name = models.CharField(_("名称"), max_length=100)
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    based_on = models.ForeignKey("self", verbose_name=_("复制自"), null=True, blank=True, related_name="+",
+                                 on_delete=models.SET_NULL)
+    status = models.CharField(_("状态"), max_length=10, choices=SetStatus.choices, default=SetStatus.DRAFT)
+    note = models.TextField(_("说明"), max_length=2000, blank=True)
+    bonus_cap = models.DecimalField(_("奖励分上限"), max_digits=5, decimal_places=1, null=True, blank=True)
+    deduction_cap = models.DecimalField(_("减项分上限"), max_digits=5, decimal_places=1, null=True, blank=True)
+    floor = models.DecimalField(_("月度最低分"), max_digits=5, decimal_places=1, null=True, blank=True,
+                                help_text=_("留空表示不设下限"))
+    pass_mark = models.DecimalField(_("合格分数线"), max_digits=5, decimal_places=1, null=True, blank=True,
+                                    help_text=_("月度得分低于此分为不合格；留空表示只看否决项"))
+    # {dimension value: "cap"} on the bonus earned in that dimension a month; missing = no cap.
+    dimension_caps = models.JSONField(_("各维度奖励分上限"), default=dict, blank=True)
+    veto_effect = models.CharField(_("否决项的效果"), max_length=10, choices=VetoEffect.choices,
+                                   default=VetoEffect.MONTH)
+    weight_self = models.DecimalField(_("自评权重（%）"), max_digits=5, decimal_places=1, default=Decimal("0"))
+    weight_branch = models.DecimalField(_("支部评定权重（%）"), max_digits=5, decimal_places=1,
+                                        default=Decimal("100"))
+    public_ranking = models.BooleanField(_("公开显示排名"), default=False,
+                                         help_text=_("是否在上墙页面显示支部内排名（默认不显示）"))
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
+                                   on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "owner__path", "-version"]
+        verbose_name = pgettext_lazy("model name", "党员评价标准")
+        verbose_name_plural = pgettext_lazy("model name plural", "党员评价标准")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "year", "version"], name="member_set_version_unique"),
+            models.UniqueConstraint(fields=["owner", "year"], condition=Q(status="published"),
+                                    name="one_published_member_set"),
+            models.CheckConstraint(condition=Q(weight_self__gte=0) & Q(weight_branch__gte=0),
+                                   name="member_set_weights_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} V{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == SetStatus.DRAFT and self.frozen_at is None
+
+    own_q = staticmethod(StandardSet.own_q)
+
+
+class MemberItem(models.Model):
+    """One rule of a member standard set.
+
+    ``points``: base — the item's full points; bonus/deduction — points per occurrence. ``per_miss`` (base only):
+    points lost per miss (empty: the whole item is lost at the first miss). ``month_cap`` / ``year_cap``: the most
+    an item adds (bonus) or takes (deduction) in a month / a year. A veto item carries no points: one occurrence
+    makes the month unqualified. ``source`` names the activity records that pre-fill the count."""
+
+    SCOPE_PATH = "standard_set__owner__path"
+
+    standard_set = models.ForeignKey(MemberStandardSet, related_name="items", on_delete=models.CASCADE)
+    code = models.CharField(_("编码"), max_length=20)
+    part = models.CharField(_("部分"), max_length=10, choices=MemberPart.choices)
+    dimension = models.CharField(_("维度"), max_length=12, choices=Dimension.choices)
+    text = models.CharField(_("评价内容"), max_length=300)
+    rule = models.CharField(_("计分说明"), max_length=500, blank=True)
+    points = models.DecimalField(_("分值"), max_digits=5, decimal_places=1, default=Decimal("0"))
+    per_miss = models.DecimalField(_("每缺一次扣分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    month_cap = models.DecimalField(_("每月上限"), max_digits=5, decimal_places=1, null=True, blank=True)
+    year_cap = models.DecimalField(_("全年上限"), max_digits=6, decimal_places=1, null=True, blank=True)
+    source = models.CharField(_("数据来源"), max_length=20, choices=ActivitySource.choices, blank=True, default="")
+    evidence_required = models.BooleanField(_("需附佐证"), default=False)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["standard_set", "order", "id"]
+        verbose_name = pgettext_lazy("model name", "党员评价细则")
+        verbose_name_plural = pgettext_lazy("model name plural", "党员评价细则")
+        constraints = [
+            models.UniqueConstraint(fields=["standard_set", "code"], name="member_item_code_unique_in_set"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="member_item_points_not_negative"),
+            models.CheckConstraint(condition=Q(part="veto") | Q(points__gt=0), name="member_item_points_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:30]}"

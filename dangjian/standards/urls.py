@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from dangjian.standards import views
+from dangjian.standards.member_views import urlpatterns as member_urlpatterns
 
 app_name = "standards"
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),
     path("items/<int:pk>/delete/", views.item_delete, name="item_delete"),
     path("items/<int:pk>/move/", views.item_move, name="item_move"),
+    path("member/", include(member_urlpatterns)),  # member standard sets (党员评价标准)
 ]

@@ -13,7 +13,11 @@ from tests.test_permission_matrix import MATRIX, world  # noqa: F401  (world is 
 
 # What any logged-in user may open: their own pages.
 OWN = {"home": 200, "password_change": 200, "totp_setup": 200, "login": 302, "login_verify": 302,
-       "logout": 405, "set_language": 302}
+       "logout": 405, "set_language": 302,
+       # a member's own months (empty for an account with no member record) and the public wall pages
+       "appraisal:my_history": 200, "appraisal:my_month": 302, "appraisal:wall_public": 200,
+       "appraisal:wall_public_feedback": 200, "appraisal:wall_public_photo": 200, "appraisal:wall_public_screen": 200,
+       "appraisal:wall_public_thanks": 200}
 DUTIES = {
     "auditor": (Role.AUDITOR, OWN | {"audit_list": 200}),
     # security_unlock: no lockout with that id (404); security_totp_reset: the account has no second factor

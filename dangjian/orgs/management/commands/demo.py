@@ -120,7 +120,12 @@ def remove_demo() -> dict[str, int]:
     root = demo_root()
     if root is None:
         return {}
-    return bulk.purge(Organization.objects.filter(path__startswith=root.path))
+    from dangjian.core.audit_chain import deletes_allowed
+
+    # Published member months refuse DELETE (appraisal migration 0003) except under the maintenance switch,
+    # which holds for this transaction only.
+    with deletes_allowed():
+        return bulk.purge(Organization.objects.filter(path__startswith=root.path))
 
 
 class Builder:
@@ -330,6 +335,9 @@ class Command(BaseCommand):
                 f"党员 {stats['members']} 名，{timezone.localdate().year} 年度承诺 {stats['pledges']} 条，"
                 f"支委职务 {stats['seats']} 个，用时 {time.perf_counter() - started:.1f} 秒。"))
         ensure_demo_set(self.stdout)
+        from dangjian.appraisal.demo import ensure_demo_appraisal
+
+        ensure_demo_appraisal(self.stdout)
         self.stdout.write("")
         self.stdout.write("演示账号（所有账号密码相同，仅供演示）：")
         self.stdout.write(accounts_table())
