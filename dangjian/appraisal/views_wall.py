@@ -340,8 +340,8 @@ def wall_feedback_list(request):
             f[key] = ""
     if wants_xlsx(request):
         rows = ((fb.created_at, fb.org.name, str(fb.get_kind_display()), fb.member.name if fb.member else "",
-                 _safe_cell(fb.text), services.mask_contact(fb.contact), _status_label(fb), fb.read_at,
-                 _safe_cell(fb.reply), (fb.handled_by.get_full_name() or fb.handled_by.get_username())
+                 fb.text, services.mask_contact(fb.contact), _status_label(fb), fb.read_at,
+                 fb.reply, (fb.handled_by.get_full_name() or fb.handled_by.get_username())
                  if fb.handled_by else "", fb.handled_at) for fb in qs.iterator(chunk_size=2000))
         header = [_("留言时间"), _("党组织"), _("类型"), _("涉及党员"), _("留言内容"), _("联系方式"), _("状态"),
                   _("阅读时间"), _("处理情况"), _("处理人"), _("处理时间")]
@@ -355,11 +355,6 @@ def wall_feedback_list(request):
         "statuses": [(v, _(label)) for v, label in STATUSES],
         "unread": base.filter(read_at__isnull=True).count(),
     })
-
-
-def _safe_cell(text: str) -> str:
-    """Text typed by the public, made inert for spreadsheets: a leading = + - @ would start a formula."""
-    return "'" + text if text and text[0] in "=+-@\t\r" else text
 
 
 def _feedback(request, pk) -> WallFeedback:

@@ -37,7 +37,7 @@ def workbook_bytes(sheets: list[tuple[str, list[str], object]], notes: list[str]
             head.append(c)
         ws.append(head)
         for row in rows:
-            ws.append([_cell(v) for v in row])
+            ws.append([_cell(ws, v) for v in row])
     if notes:
         ws = wb.create_sheet("填写说明")
         ws.column_dimensions["A"].width = 100
@@ -48,9 +48,17 @@ def workbook_bytes(sheets: list[tuple[str, list[str], object]], notes: list[str]
     return buf.getvalue()
 
 
-def _cell(value):
+def _cell(ws, value):
+    """A value as a cell. Text is always stored as text: openpyxl would store a string starting with "=" as a
+    formula, and text typed by anyone (a need from the public, a member's note) must never run in a spreadsheet."""
     if isinstance(value, datetime.datetime):
         return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from dangjian.appraisal import forms_wall
 from dangjian.appraisal import wall as services
 from dangjian.appraisal.models import WallFeedback
+from dangjian.core import public
 from dangjian.core.errors import DomainError
 from dangjian.core.models import AuditEvent
 from tests.appraisal.test_wall import publish_month
@@ -56,7 +57,7 @@ def refused(resp, sentence):
 def test_form_is_csrf_protected_has_a_honeypot_and_offers_the_walls_members(client, open_wall):
     html = client.get(open_wall.url).content.decode()
     assert "csrfmiddlewaretoken" in html
-    assert 'class="wall-hp"' in html and 'name="website"' in html and 'tabindex="-1"' in html
+    assert 'class="public-hp"' in html and 'name="website"' in html and 'tabindex="-1"' in html
     assert 'name="ts"' in html
     assert f'value="{open_wall.member_a.pk}"' in html and "张三" in html
     assert f'value="{open_wall.member_b.pk}"' not in html
@@ -162,7 +163,7 @@ def test_an_expired_token_is_refused(client, open_wall, monkeypatch):
     token = forms_wall.form_token(open_wall.public.key)
     import time as time_module
 
-    later = time_module.time() + forms_wall.TOKEN_MAX_AGE + 60
+    later = time_module.time() + public.TOKEN_MAX_AGE + 60
     monkeypatch.setattr(time_module, "time", lambda: later)
     refused(post(client, open_wall, ts=token), "页面已过期")
 
