@@ -41,7 +41,31 @@ def parse_args():
     p.add_argument("--orgs", type=int, default=1000, help="党组织个数（默认 1000，约 2 万名党员）")
     p.add_argument("--months", type=int, default=2, help="测量的月份数（默认 2）")
     p.add_argument("--database", default=None, help="PostgreSQL 临时库地址；默认使用临时 SQLite 文件")
+    p.add_argument("--breakdown", action="store_true", help="分步计时（结果、支部汇总、状态、冻结、审计）")
     return p.parse_args()
+
+
+def time_steps(close_module, steps: dict) -> None:
+    """Wrap each statement of the close with a timer adding into ``steps`` (name -> seconds)."""
+    import functools
+
+    def wrap(owner, name, label):
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                steps[label] = steps.get(label, 0.0) + time.perf_counter() - t
+
+        setattr(owner, name, timed)
+
+    for name in ("insert_results", "insert_aggregates", "mark_published", "freeze_set"):
+        wrap(close_module.MemberClose, name, name)
+    wrap(close_module, "log_action", "audit")
+    wrap(close_module, "_lock_period", "lock")
 
 
 ITEMS = (
@@ -131,8 +155,11 @@ def main():
             f"SELECT e.id, e.member_id, e.org_id, t.total / 10.0, RANK() OVER (PARTITION BY e.org_id "
             f"ORDER BY t.total DESC), COUNT(*) OVER (PARTITION BY e.org_id) FROM t JOIN {eval_t} e "
             f"ON e.id = t.evaluation_id")
-        ratios = []
+        ratios, steps = [], {}
+        if args.breakdown:
+            time_steps(close, steps)
         for period in periods:
+            steps.clear()
             floors = []
             for _ in range(3):
                 with transaction.atomic(), connection.cursor() as cur:
@@ -148,6 +175,9 @@ def main():
             ratios.append(took / floor)
             print(f"member-close[{engine}] {period.label}: floor {floor * 1000:.0f} ms, publish_ready "
                   f"{took * 1000:.0f} ms, ratio {took / floor:.2f}x")
+            if steps:
+                print("    " + ", ".join(f"{k} {v * 1000:.0f} ms ({v / floor:.2f}x floor)" for k, v in steps.items())
+                      + f", other {(took - sum(steps.values())) * 1000:.0f} ms")
         print(f"member-close[{engine}] median ratio {statistics.median(ratios):.2f}x (target ≤ 1.5x)")
     finally:
         if tmp:

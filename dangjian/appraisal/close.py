@@ -102,24 +102,12 @@ class MemberClose:
         else:
             org_filter, org_params = "e.org_id = %s", [org_id]
         sql = f"""
-            WITH dim AS (
-                SELECT l.evaluation_id, l.part, l.dimension,
-                       CAST(SUM(CAST(ROUND(COALESCE(l.points, 0) * 10) AS INTEGER)) AS BIGINT) AS p,
-                       CAST(SUM(CAST(ROUND(COALESCE(l.self_points, 0) * 10) AS INTEGER)) AS BIGINT) AS sp,
+            WITH parts AS (
+                SELECT l.evaluation_id, {self._part_sums()},
                        MAX(CASE WHEN l.part = 'veto' AND COALESCE(l.count, 0) > 0 THEN 1 ELSE 0 END) AS veto
                 FROM {line} l JOIN {e} e ON e.id = l.evaluation_id
                 WHERE e.period_id = %s AND e.exempt = %s AND e.state = '{DET}' AND {org_filter}
-                GROUP BY l.evaluation_id, l.part, l.dimension
-            ), parts AS (
-                SELECT evaluation_id,
-                       CAST(SUM(CASE WHEN part = 'base' THEN p ELSE 0 END) AS BIGINT) AS base,
-                       CAST(SUM(CASE WHEN part = 'bonus' THEN {self._bonus_expr_for('p')} ELSE 0 END) AS BIGINT) AS bonus,
-                       CAST(SUM(CASE WHEN part = 'deduction' THEN -p ELSE 0 END) AS BIGINT) AS ded,
-                       CAST(SUM(CASE WHEN part = 'base' THEN sp ELSE 0 END) AS BIGINT) AS sbase,
-                       CAST(SUM(CASE WHEN part = 'bonus' THEN {self._bonus_expr_for('sp')} ELSE 0 END) AS BIGINT) AS sbonus,
-                       CAST(SUM(CASE WHEN part = 'deduction' THEN -sp ELSE 0 END) AS BIGINT) AS sded,
-                       MAX(veto) AS veto
-                FROM dim GROUP BY evaluation_id
+                GROUP BY l.evaluation_id
             ), capped AS (
                 SELECT evaluation_id, base,
                        {_min('bonus', tenths(self.ms.bonus_cap) if self.ms.bonus_cap is not None else None)} AS bonus,
@@ -154,12 +142,25 @@ class MemberClose:
             cur.execute("SELECT changes()")
             return cur.fetchone()[0]
 
-    def _bonus_expr_for(self, column: str) -> str:
+    def _part_sums(self) -> str:
+        """One pass over the lines grouped by evaluation (the lines' index gives that order, so no sort): base,
+        bonus and deductions in tenths for the branch's points (p) and the member's own (sp). A dimension with a
+        bonus cap gets its own sum, capped afterwards, so no grouping by dimension is needed."""
         caps = dimension_caps_tenths(self.ms)
-        if not caps:
-            return column
-        whens = " ".join(f"WHEN '{d}' THEN {_min(column, caps[d])}" for d in Dimension.values if d in caps)
-        return f"(CASE dimension {whens} ELSE {column} END)"
+        capped = [d for d in Dimension.values if d in caps]
+        out = []
+        for prefix, column in (("", "points"), ("s", "self_points")):
+            v = f"CAST(ROUND(COALESCE(l.{column}, 0) * 10) AS INTEGER)"
+            out.append(f"CAST(SUM(CASE WHEN l.part = 'base' THEN {v} ELSE 0 END) AS BIGINT) AS {prefix}base")
+            out.append(f"CAST(SUM(CASE WHEN l.part = 'deduction' THEN -{v} ELSE 0 END) AS BIGINT) AS {prefix}ded")
+            free = "l.part = 'bonus'" + (
+                " AND l.dimension NOT IN (" + ", ".join(f"'{d}'" for d in capped) + ")" if capped else "")
+            bonus = [f"SUM(CASE WHEN {free} THEN {v} ELSE 0 END)"]
+            for d in capped:
+                bonus.append(_min(f"SUM(CASE WHEN l.part = 'bonus' AND l.dimension = '{d}' THEN {v} ELSE 0 END)",
+                                  caps[d]))
+            out.append(f"CAST({' + '.join(bonus)} AS BIGINT) AS {prefix}bonus")
+        return ",\n                       ".join(out)
 
     def insert_aggregates(self, user_id, now) -> int:
         r, agg = MemberResult._meta.db_table, BranchAggregate._meta.db_table

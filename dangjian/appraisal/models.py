@@ -265,11 +265,14 @@ class MemberResult(models.Model):
 
     SCOPE_PATH = "org_path"
 
+    # No single-column indexes on period and member: the unique (period, member) and the (member, month) index
+    # serve those lookups, and every index costs the close its share (QUALITY.md P1).
     period = models.ForeignKey(AppraisalPeriod, related_name="results", on_delete=models.CASCADE,
-                               db_constraint=False)
+                               db_constraint=False, db_index=False)
     evaluation = models.OneToOneField(MemberEvaluation, related_name="result", on_delete=models.CASCADE,
                                       db_constraint=False)
-    member = models.ForeignKey(Member, related_name="results", on_delete=models.PROTECT, db_constraint=False)
+    member = models.ForeignKey(Member, related_name="results", on_delete=models.PROTECT, db_constraint=False,
+                               db_index=False)
     org = models.ForeignKey(Organization, related_name="+", on_delete=models.PROTECT, db_constraint=False,
                             db_index=False)
     org_path = models.CharField(max_length=255)

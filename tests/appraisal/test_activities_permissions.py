@@ -70,7 +70,7 @@ PAGES = {
 def test_every_activity_url_name_has_a_row():
     from tests.test_permission_matrix import _url_names
 
-    mine = {n for n in _url_names() if n.split(":")[-1].startswith(
+    mine = {n for n in _url_names() if n.startswith("appraisal:") and n.split(":")[-1].startswith(
         ("activity_", "meeting_", "study_", "dues_", "service_"))}
     assert mine == set(PAGES)
 
