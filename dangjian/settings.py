@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dangjian.standards",
     "dangjian.assessments",
     "dangjian.appraisal",
+    "dangjian.service",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dangjian.core.context_processors.navigation",
+                "dangjian.service.context.tabs",
             ],
         },
     }

@@ -23,6 +23,7 @@ urlpatterns = [
     path("standards/", include("dangjian.standards.urls")),
     path("assessments/", include("dangjian.assessments.urls")),
     path("appraisal/", include("dangjian.appraisal.urls")),
+    path("service/", include("dangjian.service.urls")),
     path("api/v1/", api.urls),
     # Django's admin signs in through our login page (lockout, second factor), never its own form.
     path("django-admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

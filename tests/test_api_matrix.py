@@ -15,6 +15,14 @@ from dangjian.standards.member_services import load_default_member_set
 from dangjian.standards.services import add_category, load_default_set
 from tests.appraisal.test_activities_permissions import API as ACTIVITY_API
 from tests.factories import make_org, valid_id
+from tests.service import (
+    matrix_dashboards,
+    matrix_needs,
+    matrix_projects,
+    matrix_surveys,
+    matrix_teams,
+    matrix_tickets,
+)
 
 PERSONAS = ["admin", "staff", "assessor", "secretary_a", "secretary_b", "member_user_a", "outsider", "anonymous"]
 MANAGERS = {"admin", "staff"}
@@ -287,6 +295,9 @@ def _month(w):
 
 # Activity records: their rows live beside their tests.
 MATRIX.update(ACTIVITY_API)
+# Pillar 3 (service): one file of rows per part, beside its tests.
+for _part in (matrix_needs, matrix_tickets, matrix_surveys, matrix_teams, matrix_projects, matrix_dashboards):
+    MATRIX.update(_part.API)
 
 
 def _operations():

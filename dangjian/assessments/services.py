@@ -199,6 +199,10 @@ def move(user, evaluation: Evaluation, to_state: str, *, note: str = "") -> Eval
     evaluation.save(update_fields=["state", "version", "self_total", "assessor_total", "updated_at"])
     Transition.objects.create(evaluation=evaluation, from_state=frm, to_state=to_state, note=note[:500],
                               by=_u(user))
+    if to_state == State.SELF_ASSESSED and frm == State.SUBMITTED:
+        from dangjian.assessments.auto import on_assessment_started
+
+        on_assessment_started(evaluation)  # 服务数据计分: the assessor finds these items scored, with sources
     log_action(user, "evaluation.moved", evaluation, org_path=evaluation.org_path,
                before={"state": frm}, after={"state": to_state}, note=note[:500])
     return evaluation

@@ -378,6 +378,9 @@ def _detail_context(request, ev: Evaluation, *, item_errors=None, summary_error=
     for ei in items:
         error, typed = item_errors.get(ei.pk, (None, None))
         _decorate(ei, by_item.get(ei.pk, []), flags, error, typed)
+    from dangjian.assessments.auto import annotate_items
+
+    annotate_items(ev, items)  # 服务数据计分: where each auto score came from, or why it was left to the assessor
     general = by_item.get(None, [])
     for f in general:
         f.can_withdraw = f.kind in flags["kinds"]
@@ -461,6 +464,9 @@ def _render_item(request, ev, ei, *, error=None, typed=None, saved=False):
     files = list(ev.evidence.filter(eval_item=ei, withdrawn_at__isnull=True).select_related("uploaded_by")
                  .order_by("id"))
     _decorate(ei, files, flags, error, typed, saved)
+    from dangjian.assessments.auto import annotate_items
+
+    annotate_items(ev, [ei])
     return render(request, "assessments/_item.html", {
         "ev": ev, "ei": ei, "flags": flags, "evidence_form": forms.EvidenceForm(),
         "photo_form": forms.EvidenceForm(photo=True)})

@@ -57,6 +57,21 @@ ACTIONS: dict[str, frozenset[str]] = {
     "wall.view": frozenset({A, S, SEC, M}),
     "wall.manage": frozenset({A, S, SEC}),
     "yearend.manage": frozenset({A, S, SEC}),
+    # 让人民生活更美好: the organization's people (secretary) and the committee's staff take needs and run their
+    # PDCA tickets; only the staff cancel or reopen a ticket, build surveys and read the decision-support figures
+    # of the whole subtree. Members see their organization's service teams and projects.
+    "need.view": frozenset({A, S, SEC}),
+    "need.manage": frozenset({A, S, SEC}),
+    "ticket.view": frozenset({A, S, SEC}),
+    "ticket.handle": frozenset({A, S, SEC}),
+    "ticket.manage": frozenset({A, S}),
+    "survey.view": frozenset({A, S, SEC}),
+    "survey.manage": frozenset({A, S}),
+    "team.view": frozenset({A, S, SEC, M}),
+    "team.manage": frozenset({A, S, SEC}),
+    "project.view": frozenset({A, S, SEC, M}),
+    "project.manage": frozenset({A, S, SEC}),
+    "service.dashboard": frozenset({A, S, SEC}),
 }
 
 

@@ -35,6 +35,10 @@ def navigation(request):
         items.append((_("评价手册"), reverse("appraisal:handbook_index"), "journal-bookmark"))
     if can(user, "yearend.manage"):
         items.append((_("民主评议"), reverse("appraisal:yearend_list"), "award"))
+    if can(user, "service.dashboard"):
+        items.append((_("服务群众"), reverse("service:dashboard"), "heart-pulse"))
+    elif can(user, "team.view"):
+        items.append((_("服务队"), reverse("service:team_list"), "people"))
     if member is not None:
         items.append((_("我的档案"), reverse("orgs:member_detail", args=[user.member.pk]), "person-badge"))
     if can(user, "org.import") or can(user, "member.import"):

@@ -30,6 +30,8 @@ TAGS = ["考评标准"]
 
 STATUS_HELP = "draft=草稿，published=已发布，archived=已归档"
 METHOD_HELP = "report=信息资料报送，self=自我评价，onsite=现场考评"
+AUTO_HELP = ("satisfaction_customer=客户满意度指数，satisfaction_government=政府满意度指数，"
+             "satisfaction=满意度指数（客户与政府合并），ticket_closure=整改工单销号率")
 LEVEL_HELP = "committee=党委，general=党总支，branch=党支部"
 TYPE_HELP = "组织类型编码：production=生产类（含供电所类），management=管理类，business=经营类"
 
@@ -92,6 +94,18 @@ class StandardItemOut(Schema):
     weights: dict[str, str] = Field(..., title="类型权重", description="组织类型编码 → 分值倍数；未列出的类型为1")
     is_veto: bool = Field(..., title="一票否决项")
     order: int = Field(..., title="排序")
+    auto_source: str = Field(..., title="服务数据计分", description=AUTO_HELP + "；空字符串为人工评分")
+    auto_full_at: str | None = Field(None, title="满分线", description="服务数据达到该值得满分（0–100）")
+    auto_zero_at: str | None = Field(None, title="零分线", description="不高于该值得0分，其间按比例")
+    auto_min_sample: int = Field(..., title="最少样本数")
+
+    @staticmethod
+    def resolve_auto_full_at(obj):
+        return str(obj.auto_full_at) if obj.auto_full_at is not None else None
+
+    @staticmethod
+    def resolve_auto_zero_at(obj):
+        return str(obj.auto_zero_at) if obj.auto_zero_at is not None else None
 
     @staticmethod
     def resolve_max_points(obj):
@@ -201,6 +215,10 @@ class StandardItemIn(Schema):
     applies_types: list[str] = Field([], title="适用类型", description=TYPE_HELP + "；空表示公用项")
     weights: dict[str, Decimal] = Field({}, title="类型权重", description="组织类型编码 → 倍数（大于0，不超过10）")
     is_veto: bool = Field(False, title="一票否决项")
+    auto_source: str = Field("", max_length=24, title="服务数据计分", description=AUTO_HELP + "；空为人工评分")
+    auto_full_at: Decimal | None = Field(None, title="满分线", description="按服务数据计分时必填，0–100")
+    auto_zero_at: Decimal | None = Field(None, title="零分线", description="按服务数据计分时必填，低于满分线")
+    auto_min_sample: int | None = Field(None, title="最少样本数", description="默认1")
 
 
 class StandardItemPatchIn(Schema):
@@ -217,6 +235,10 @@ class StandardItemPatchIn(Schema):
     applies_types: list[str] | None = Field(None, title="适用类型", description=TYPE_HELP)
     weights: dict[str, Decimal] | None = Field(None, title="类型权重")
     is_veto: bool | None = Field(None, title="一票否决项")
+    auto_source: str | None = Field(None, max_length=24, title="服务数据计分", description=AUTO_HELP + "；空为人工评分")
+    auto_full_at: Decimal | None = Field(None, title="满分线")
+    auto_zero_at: Decimal | None = Field(None, title="零分线")
+    auto_min_sample: int | None = Field(None, title="最少样本数")
 
 
 class ApplicableStandardFilter(Schema):

@@ -25,7 +25,7 @@ from dangjian.core.errors import DomainError
 from dangjian.core.excel import read_rows, workbook_bytes
 from dangjian.orgs.models import Level, OrgType
 from dangjian.standards import rules, services
-from dangjian.standards.models import Method, StandardSet
+from dangjian.standards.models import AutoSource, Method, StandardSet
 
 ITEM_SHEET = gettext_noop("考评细则")
 CATEGORY_SHEET = gettext_noop("考评类别")
@@ -37,6 +37,7 @@ class Column:
     key: str
     title: str  # the header in the file: Chinese, marked for the catalog so pages can show its translation
     required: bool = False
+    added: bool = False  # a column added after the first template: files made before it may lack it (last only)
 
     @property
     def header(self) -> str:
@@ -59,6 +60,7 @@ ITEM_COLUMNS = (
     Column("applies_types", gettext_noop("适用类型")),
     Column("weights", gettext_noop("类型权重")),
     Column("is_veto", gettext_noop("一票否决")),
+    Column("auto", gettext_noop("服务数据计分"), added=True),
 )
 CATEGORY_COLUMNS = (
     Column("code", gettext_noop("类别编码"), True),
@@ -69,10 +71,10 @@ EXAMPLE_CATEGORIES = (("ZZ", "组织建设"), ("SH", "组织生活"), ("JY", "�
                       ("JC", "基础工作"))
 EXAMPLE_ITEMS = (
     ("SH", "SH-01", "每月固定1天开展主题党日。", 4, "每缺1次扣2分，扣完为止。", "活动方案、记录、照片",
-     "信息资料报送、现场考评", "党支部", "", "", ""),
+     "信息资料报送、现场考评", "党支部", "", "", "", ""),
     ("ZY", "ZY-11", "落实安全生产责任制，实现安全生产目标。", 8,
      "一般安全事件每起扣4分；发生重大安全责任事故的，一票否决。", "安全生产记录", "信息资料报送、自我评价、现场考评",
-     "党支部", "生产类（含供电所类）", "", "是"),
+     "党支部", "生产类（含供电所类）", "", "是", ""),
 )
 
 NOTES = (
@@ -89,6 +91,9 @@ NOTES = (
     "8. 类型权重：某类型的分值倍数，如“经营类=1.5；管理类=0.5”；不填为1。",
     "9. 一票否决：填“是”表示该项为一票否决项（触发后不得评为最高等次），否则留空或填“否”。",
     "10. 文件中任意一行有错误时，整个文件都不会导入；系统会逐行列出问题，修改后重新上传即可。",
+    "11. 服务数据计分（可不填）：按“来源；满分线；零分线；最少样本数”填写，如“客户满意度指数；95；60；5”，"
+    "来源为客户满意度指数、政府满意度指数、满意度指数（客户与政府合并）或整改工单销号率；最少样本数可省略（默认1）。"
+    "不填表示由考评员人工评分。",
 )
 
 
@@ -112,8 +117,21 @@ def set_rows(standard_set: StandardSet) -> tuple[list[tuple], list[tuple]]:
                 "、".join(t.name for t in it.applies_types.all()),
                 "；".join(f"{type_names.get(code, code)}={w}" for code, w in it.weights.items()),
                 "是" if it.is_veto else "",
+                auto_cell(it),
             ))
     return items, [(c.code, c.name) for c in categories]
+
+
+def auto_cell(it) -> str:
+    """"客户满意度指数；95；60；5" (the source's Chinese name: the file format), "" for a manually scored item."""
+    if not it.auto_source:
+        return ""
+    label = str.__str__(AutoSource(it.auto_source).label)
+    return "；".join([label, _plain(it.auto_full_at), _plain(it.auto_zero_at), str(it.auto_min_sample)])
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
 
 
 def workbook(items, categories) -> bytes:
@@ -166,6 +184,9 @@ def _or(words) -> str:
     return "、".join(words[:-1]) + _("或") + words[-1] if len(words) > 1 else "".join(words)
 
 
+AUTO_NAMES_SHOWN = [str.__str__(label) for value, label in AutoSource.choices if value]
+AUTO_NAMES = {str.__str__(label): value for value, label in AutoSource.choices if value} | {
+    v: v for v in AutoSource.values if v}
 METHOD_NAMES = {str.__str__(label): value for value, label in Method.choices} | {
     "资料报送": Method.REPORT, "自评": Method.SELF, "现场": Method.ONSITE} | {v: v for v in Method.values}
 LEVEL_NAMES = {str.__str__(label): value for value, label in Level.choices} | {v: v for v in Level.values}
@@ -260,6 +281,8 @@ def data_rows(sheet: str, columns, rows: list[list]) -> list[tuple[int, list]]:
         header.pop()
     expected = [c.title for c in columns]
     for i, title in enumerate(expected):
+        if i >= len(header) and all(c.added for c in columns[i:]):
+            break  # a file made from an older template: the columns added since are empty
         got = header[i] if i < len(header) else ""
         if got != title:
             raise DomainError(_("工作表“{sheet}”的表头与模板不一致：第{n}列应为“{title}”，实际为“{got}”。"
@@ -363,6 +386,17 @@ class ItemChecker:
         return rules.clean_weights(parsed, applies_types, self.by_code)
 
     @staticmethod
+    def auto(value) -> dict:
+        parts = [p.strip() for p in re.split(r"[；;]+", _text(value)) if p.strip()]
+        if not parts:
+            return rules.clean_auto({})
+        if parts[0] not in AUTO_NAMES or not 3 <= len(parts) <= 4:
+            raise CellError(_("服务数据计分应写成“来源；满分线；零分线；最少样本数”，如“客户满意度指数；95；60；5”，"
+                              "来源为{choices}。").format(choices=_or(AUTO_NAMES_SHOWN)))
+        return rules.clean_auto({"auto_source": AUTO_NAMES[parts[0]], "auto_full_at": parts[1],
+                                 "auto_zero_at": parts[2], "auto_min_sample": parts[3] if len(parts) > 3 else None})
+
+    @staticmethod
     def veto(value) -> bool:
         text = _text(value)
         if text in YES:
@@ -394,7 +428,8 @@ class ItemChecker:
         if applies_types is not None and _text(r.raw("weights")):
             weights = r.get("weights", lambda v: self.weights(v, applies_types)) or {}
         is_veto = r.get("is_veto", self.veto) or False
-        return {
+        auto = r.get("auto", self.auto) or rules.clean_auto({})
+        return {**auto,
             "row": r.row, "category_code": category, "code": code, "text": text, "max_points": points,
             "rule": rule, "evidence": evidence or "", "methods": methods, "applies_levels": levels,
             "type_ids": [t.pk for t in applies_types or []], "weights": weights, "is_veto": is_veto,

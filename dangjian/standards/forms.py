@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.orgs.forms import ScopedOrgField, org_choices
 from dangjian.orgs.models import Level, OrgType
-from dangjian.standards.models import Method
+from dangjian.standards.models import AutoSource, Method
 
 
 def style(form) -> None:
@@ -132,6 +132,15 @@ class ItemForm(forms.Form):
                                     widget=forms.CheckboxSelectMultiple,
                                     help_text=_("不选为公用项（各类型通用）；选择后为差异项，只考评所选类型。"))
     is_veto = forms.BooleanField(label=_("一票否决项（触发后不得评为最高等次）"), required=False)
+    auto_source = forms.ChoiceField(label=_("服务数据计分"), choices=AutoSource.choices, required=False,
+                                    help_text=_("选择后，平台按该组织（含下级）当月的服务数据计算本项考评得分，并注明来源；"
+                                                "当月没有数据时留给考评员评分。"))
+    auto_full_at = forms.DecimalField(label=_("满分线"), required=False, max_digits=4, decimal_places=1, min_value=0,
+                                      max_value=100, help_text=_("指数或销号率（%）达到该值得满分。"))
+    auto_zero_at = forms.DecimalField(label=_("零分线"), required=False, max_digits=4, decimal_places=1, min_value=0,
+                                      max_value=100, help_text=_("不高于该值得0分，其间按比例计分，保留一位小数。"))
+    auto_min_sample = forms.IntegerField(label=_("最少样本数"), required=False, min_value=1, max_value=10000,
+                                         help_text=_("满意度的样本数（或应销号工单数）少于该值时不自动计分。"))
 
     def __init__(self, *args, standard_set=None, types=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,7 +159,8 @@ class ItemForm(forms.Form):
 
     def item_data(self) -> dict:
         data = {k: self.cleaned_data[k] for k in ("category", "code", "text", "max_points", "rule", "evidence",
-                                                   "methods", "applies_levels", "is_veto")}
+                                                   "methods", "applies_levels", "is_veto", "auto_source",
+                                                   "auto_full_at", "auto_zero_at", "auto_min_sample")}
         data["applies_types"] = list(self.cleaned_data["applies_types"])
         data["weights"] = {t.code: self.cleaned_data[f"weight_{t.code}"] for t in self.types
                            if self.cleaned_data.get(f"weight_{t.code}") is not None}

@@ -138,6 +138,17 @@ class Category(models.Model):
         return self.name
 
 
+class AutoSource(models.TextChoices):
+    """服务数据计分: the service figure of the organization's month (its subtree) an item may be scored from
+    (assessments.auto). The figure is on 0–100; ``Item.auto_full_at`` and ``auto_zero_at`` turn it into points."""
+
+    NONE = "", ChoiceLabel(gettext_noop("人工评分"))
+    CUSTOMER = "satisfaction_customer", ChoiceLabel(gettext_noop("客户满意度指数"))
+    GOVERNMENT = "satisfaction_government", ChoiceLabel(gettext_noop("政府满意度指数"))
+    SATISFACTION = "satisfaction", ChoiceLabel(gettext_noop("满意度指数（客户与政府合并）"))
+    TICKET_CLOSURE = "ticket_closure", ChoiceLabel(gettext_noop("整改工单销号率"))
+
+
 class Item(models.Model):
     """考评细则. ``methods`` and ``applies_levels`` are JSON lists of Method and Level values in their canonical
     order (empty levels = every level); ``applies_types`` empty = every type (公用); ``weights`` maps an
@@ -158,6 +169,13 @@ class Item(models.Model):
     weights = models.JSONField(_("类型权重"), default=dict, blank=True)
     is_veto = models.BooleanField(_("一票否决项"), default=False)
     order = models.PositiveIntegerField(_("排序"), default=0)
+    # 服务数据计分 (the loop of pillar 3): full marks at a figure ≥ auto_full_at, zero at ≤ auto_zero_at, linear
+    # between, to 0.1; fewer than auto_min_sample responses (or due tickets) give no automatic score.
+    auto_source = models.CharField(_("服务数据计分"), max_length=24, choices=AutoSource.choices, blank=True,
+                                   default="")
+    auto_full_at = models.DecimalField(_("满分线"), max_digits=4, decimal_places=1, null=True, blank=True)
+    auto_zero_at = models.DecimalField(_("零分线"), max_digits=4, decimal_places=1, null=True, blank=True)
+    auto_min_sample = models.PositiveSmallIntegerField(_("最少样本数"), default=1)
 
     class Meta:
         ordering = ["order", "id"]
@@ -166,6 +184,10 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["standard_set", "code"], name="item_code_unique_in_set"),
             models.CheckConstraint(condition=Q(max_points__gt=0), name="item_max_points_positive"),
+            models.CheckConstraint(
+                condition=Q(auto_source="") | Q(auto_zero_at__gte=0, auto_full_at__lte=100,
+                                                auto_zero_at__lt=models.F("auto_full_at")),
+                name="item_auto_rule_complete"),
         ]
 
     def __str__(self):
@@ -208,6 +230,23 @@ class Item(models.Model):
     def method_badges(self) -> list[tuple[str, str]]:
         """(short name, full name) of each method, in the active language."""
         return [(gettext(METHOD_SHORT[v]), str(Method(v).label)) for v in self.methods]
+
+    def auto_points(self, figure: Decimal, max_points: Decimal) -> Decimal:
+        """The points a service figure earns on this item (``max_points``: the item's points for the
+        organization's type): full at ≥ auto_full_at, zero at ≤ auto_zero_at, linear between, to 0.1."""
+        full, zero = self.auto_full_at, self.auto_zero_at
+        if figure >= full:
+            return max_points
+        if figure <= zero:
+            return Decimal("0.0")
+        return (max_points * (figure - zero) / (full - zero)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+    def auto_rule_text(self) -> str:
+        """"客户满意度指数 ≥ 95 满分，≤ 60 零分，其间按比例" in the active language ("" when not auto-scored)."""
+        if not self.auto_source:
+            return ""
+        return gettext("{source} ≥ {full} 满分，≤ {zero} 零分，其间按比例计分").format(
+            source=AutoSource(self.auto_source).label, full=self.auto_full_at, zero=self.auto_zero_at)
 
 
 # ---- member standards (党员量化评价标准): 基础分 / 奖励分 / 减项分 / 一票否决 ---------------------------------------

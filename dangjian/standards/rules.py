@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from dangjian.core.errors import DomainError
 from dangjian.orgs.models import OrgType
-from dangjian.standards.models import LEVEL_ORDER, METHOD_ORDER, Item, StandardSet
+from dangjian.standards.models import LEVEL_ORDER, METHOD_ORDER, AutoSource, Item, StandardSet
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 MAX_POINTS = Decimal("999.9")
@@ -136,4 +136,48 @@ def clean_item(standard_set: StandardSet, data: dict, *, item: Item | None = Non
         out["weights"] = clean_weights(weights, types, {t.code: t for t in OrgType.objects.all()})
     if "is_veto" in data or item is None:
         out["is_veto"] = bool(data.get("is_veto"))
+    if any(k in data for k in AUTO_FIELDS) or item is None:
+        out.update(clean_auto({k: data[k] if k in data else (getattr(item, k) if item is not None else None)
+                               for k in AUTO_FIELDS}))
     return out
+
+
+AUTO_FIELDS = ("auto_source", "auto_full_at", "auto_zero_at", "auto_min_sample")
+MAX_SAMPLE = 10000
+
+
+def _figure(value, field: str, label: str) -> Decimal:
+    try:
+        figure = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        figure = None
+    if figure is None or not figure.is_finite() or figure < 0 or figure > 100 \
+            or figure != figure.quantize(Decimal("0.1")):
+        raise DomainError(_("{label}应为0至100之间的数，最多一位小数，如 95 或 92.5。").format(label=label), field)
+    return figure.quantize(Decimal("0.1"))
+
+
+def clean_auto(data: dict) -> dict:
+    """服务数据计分: a source, and when there is one the full-marks line above the zero line (both 0–100) and a
+    minimum sample; without a source the lines are cleared."""
+    source = (data.get("auto_source") or "").strip()
+    if source not in AutoSource.values:
+        raise DomainError(_("服务数据计分的来源“{value}”不正确。").format(value=source), "auto_source")
+    if not source:
+        return {"auto_source": "", "auto_full_at": None, "auto_zero_at": None, "auto_min_sample": 1}
+    if data.get("auto_full_at") in (None, ""):
+        raise DomainError(_("按服务数据计分时请填写满分线（达到该值得满分）。"), "auto_full_at")
+    if data.get("auto_zero_at") in (None, ""):
+        raise DomainError(_("按服务数据计分时请填写零分线（不高于该值得0分）。"), "auto_zero_at")
+    full = _figure(data["auto_full_at"], "auto_full_at", _("满分线"))
+    zero = _figure(data["auto_zero_at"], "auto_zero_at", _("零分线"))
+    if zero >= full:
+        raise DomainError(_("零分线应低于满分线，如满分线 95、零分线 60。"), "auto_zero_at")
+    sample = data.get("auto_min_sample")
+    try:
+        sample = 1 if sample in (None, "") else int(str(sample).strip())
+    except ValueError:
+        sample = -1
+    if not 1 <= sample <= MAX_SAMPLE:
+        raise DomainError(_("最少样本数应为1至{n}之间的整数。").format(n=MAX_SAMPLE), "auto_min_sample")
+    return {"auto_source": source, "auto_full_at": full, "auto_zero_at": zero, "auto_min_sample": sample}

@@ -43,9 +43,10 @@ from dangjian.standards.rules import (  # noqa: F401  (re-exported: forms, the A
 SET_FIELDS = ["owner", "year", "name", "version", "based_on", "status", "note"]
 CATEGORY_FIELDS = ["code", "name", "order"]
 ITEM_FIELDS = ["category", "code", "text", "max_points", "rule", "evidence", "methods", "applies_levels",
-               "weights", "is_veto", "order"]
+               "weights", "is_veto", "order", "auto_source", "auto_full_at", "auto_zero_at", "auto_min_sample"]
 ITEM_EDITABLE = {"category", "code", "text", "max_points", "rule", "evidence", "methods", "applies_levels",
-                 "applies_types", "weights", "is_veto"}
+                 "applies_types", "weights", "is_veto", "auto_source", "auto_full_at", "auto_zero_at",
+                 "auto_min_sample"}
 
 
 
@@ -223,7 +224,8 @@ def copy_to_new_version(user, standard_set: StandardSet, *, owner: Organization 
                       .values("id", "code", "name"))
     items = list(Item.objects.filter(standard_set=source).order_by("category__order", "category_id", "order", "id")
                  .values("id", "category_id", "code", "text", "max_points", "rule", "evidence", "methods",
-                         "applies_levels", "weights", "is_veto"))
+                         "applies_levels", "weights", "is_veto", "auto_source", "auto_full_at", "auto_zero_at",
+                         "auto_min_sample"))
     through = Item.applies_types.through
     links: dict[int, list[int]] = {}
     for item_id, type_id in through.objects.filter(item__standard_set=source).values_list("item_id", "orgtype_id"):
@@ -268,6 +270,8 @@ def write_contents(ss: StandardSet, categories: list[dict], items: list[dict]) -
             max_points=it["max_points"], rule=it["rule"], evidence=it.get("evidence", ""), methods=it["methods"],
             applies_levels=it.get("applies_levels", []), weights=it.get("weights", {}),
             is_veto=it.get("is_veto", False), order=order[it["category_code"]],
+            auto_source=it.get("auto_source", ""), auto_full_at=it.get("auto_full_at"),
+            auto_zero_at=it.get("auto_zero_at"), auto_min_sample=it.get("auto_min_sample", 1),
         ))
     Item.objects.bulk_create(objs)
     if any(o.pk is None for o in objs):

@@ -395,7 +395,8 @@ def item_edit(request, pk):
     initial = {"category": item.category_id, "code": item.code, "text": item.text, "max_points": item.max_points,
                "rule": item.rule, "evidence": item.evidence, "methods": item.methods,
                "applies_levels": item.applies_levels, "applies_types": list(item.applies_types.all()),
-               "is_veto": item.is_veto}
+               "is_veto": item.is_veto, "auto_source": item.auto_source, "auto_full_at": item.auto_full_at,
+               "auto_zero_at": item.auto_zero_at, "auto_min_sample": item.auto_min_sample}
     initial.update({f"weight_{code}": w for code, w in item.weights.items()})
     form = _item_form(request, ss, initial)
     if request.method == "POST" and form.is_valid():

@@ -17,7 +17,10 @@ OWN = {"home": 200, "password_change": 200, "totp_setup": 200, "login": 302, "lo
        # a member's own months (empty for an account with no member record) and the public wall pages
        "appraisal:my_history": 200, "appraisal:my_month": 302, "appraisal:wall_public": 200,
        "appraisal:wall_public_feedback": 200, "appraisal:wall_public_photo": 200, "appraisal:wall_public_screen": 200,
-       "appraisal:wall_public_thanks": 200}
+       "appraisal:wall_public_thanks": 200,
+       # the public forms of the service pillar (no login)
+       "service:public_need": 200, "service:public_need_thanks": 200, "service:survey_public": 200,
+       "service:survey_public_thanks": 200}
 DUTIES = {
     "auditor": (Role.AUDITOR, OWN | {"audit_list": 200}),
     # security_unlock: no lockout with that id (404); security_totp_reset: the account has no second factor

@@ -209,10 +209,11 @@ def test_demo_is_idempotent_and_reset_rebuilds():
     after = counts()
     assert after == before | {"Organization": before["Organization"] + 1, "Member": before["Member"] + 1}
     assert Organization.objects.get(code=DEMO_CODE).pk != first_root
-    # The rebuild writes no audit event of its own; the demo's member months are opened and published through
-    # the services, which audit what they do.
+    # The rebuild writes no audit event of its own; the demo's member months and its service pillar (needs,
+    # tickets, surveys, teams, projects, the auto-scored item) go through the services, which audit what they do.
     new = AuditEvent.objects.order_by("id")[events:].values_list("action", flat=True)
-    assert all(a.startswith(("appraisal.", "member_standard.")) for a in new), list(new)
+    assert all(a.startswith(("appraisal.", "member_standard.", "need.", "need_channel.", "service_area.", "ticket.",
+                             "survey.", "team.", "project.", "evaluation.auto_scored")) for a in new), list(new)
     outside.refresh_from_db()
     assert outside.merged_into_id is None
     assert not Transfer.objects.exists()

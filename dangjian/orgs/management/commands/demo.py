@@ -338,6 +338,9 @@ class Command(BaseCommand):
         from dangjian.appraisal.demo import ensure_demo_appraisal
 
         ensure_demo_appraisal(self.stdout)
+        from dangjian.service.demo import ensure_demo_service
+
+        ensure_demo_service(self.stdout)
         self.stdout.write("")
         self.stdout.write("演示账号（所有账号密码相同，仅供演示）：")
         self.stdout.write(accounts_table())
