@@ -139,20 +139,37 @@ def _insert_lines(period: AppraisalPeriod) -> None:
             [MemberPart.BASE, now, period.pk, period.standard_set_id])
 
 
-def update_rows(model, fields: list[str], objs) -> int:
-    """UPDATE the named fields of many rows by primary key with one executemany (Django's bulk_update builds a
-    CASE per field and row, which costs far more in Python than the database spends on the update)."""
+def update_rows(model, fields: list[str], objs, chunk: int = 2000) -> int:
+    """UPDATE the named fields of many rows by primary key (Django's bulk_update builds a CASE per field and row,
+    which costs far more in Python than the database spends on the update).
+
+    SQLite: one executemany (in-process, each row costs microseconds). PostgreSQL: one ``UPDATE … FROM (VALUES …)``
+    per ``chunk`` rows — executemany there is a round trip per row (a demo build spent 15 of its 38 s in it)."""
     objs = list(objs)
     if not objs:
         return 0
     meta = model._meta
     columns = [meta.get_field(f) for f in fields]
     qn = connection.ops.quote_name
-    sql = (f"UPDATE {qn(meta.db_table)} SET " + ", ".join(f"{qn(c.column)} = %s" for c in columns)
-           + f" WHERE {qn(meta.pk.column)} = %s")
     rows = [[c.get_db_prep_save(getattr(o, c.attname), connection) for c in columns] + [o.pk] for o in objs]
     with connection.cursor() as cur:
-        cur.executemany(sql, rows)
+        if connection.vendor != "postgresql":
+            sql = (f"UPDATE {qn(meta.db_table)} SET " + ", ".join(f"{qn(c.column)} = %s" for c in columns)
+                   + f" WHERE {qn(meta.pk.column)} = %s")
+            cur.executemany(sql, rows)
+            return len(rows)
+        # Each value cast to its column's type, so a column of NULLs is not taken for text.
+        casts = [f"CAST(%s AS {c.db_type(connection)})" for c in columns] + [
+            f"CAST(%s AS {meta.pk.db_type(connection).replace('serial', 'integer')})"]
+        one = "(" + ", ".join(casts) + ")"
+        names = [f"c{i}" for i in range(len(columns))] + ["pk"]
+        head = (f"UPDATE {qn(meta.db_table)} AS t SET "
+                + ", ".join(f"{qn(c.column)} = v.c{i}" for i, c in enumerate(columns)))
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            sql = (f"{head} FROM (VALUES {', '.join([one] * len(part))}) AS v({', '.join(names)}) "
+                   f"WHERE t.{qn(meta.pk.column)} = v.pk")
+            cur.execute(sql, [value for row in part for value in row])
     return len(rows)
 
 

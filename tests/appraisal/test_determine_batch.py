@@ -77,3 +77,27 @@ def test_a_member_who_may_not_determine_changes_nothing(company):
     with pytest.raises(AccessDenied):
         services.determine_branch(company.member_user_a, period, company.branch_a, [], [ev.pk for ev in evs])
     assert not period.evaluations.filter(state=AState.DETERMINED).exists()
+
+
+@pytest.mark.django_db
+def test_update_rows_writes_values_and_nulls_in_chunks(company):
+    """services.update_rows: executemany on SQLite, UPDATE … FROM (VALUES …) in chunks on PostgreSQL — the same
+    rows either way, NULLs included (a column of only NULLs must not be taken for text)."""
+    from decimal import Decimal
+
+    from dangjian.appraisal.models import MemberLine
+
+    period, evs = _month_with(company, 3)
+    lines = list(MemberLine.objects.filter(evaluation__in=evs).order_by("pk"))
+    for n, ln in enumerate(lines):
+        ln.count, ln.points, ln.reason = (None, None, "") if n % 2 else (n, Decimal(n) / 10, f"理由{n}")
+    assert services.update_rows(MemberLine, ["count", "points", "reason"], lines, chunk=7) == len(lines)
+    got = {ln.pk: (ln.count, ln.points, ln.reason) for ln in MemberLine.objects.filter(pk__in=[x.pk for x in lines])}
+    for n, ln in enumerate(lines):
+        assert got[ln.pk] == ((None, None, "") if n % 2 else (n, Decimal(n) / 10, f"理由{n}"))
+    # Only NULLs in a chunk.
+    for ln in lines:
+        ln.count, ln.points = None, None
+    services.update_rows(MemberLine, ["count", "points"], lines[:3])
+    assert set(MemberLine.objects.filter(pk__in=[x.pk for x in lines[:3]]).values_list("count", "points")) == {
+        (None, None)}
