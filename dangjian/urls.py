@@ -19,6 +19,7 @@ urlpatterns = [
     path("security/", views_security.security_home, name="security_home"),
     path("security/lockouts/<int:pk>/unlock/", views_security.security_unlock, name="security_unlock"),
     path("security/2fa/<int:pk>/reset/", views_security.security_totp_reset, name="security_totp_reset"),
+    path("notifications/", include("dangjian.core.urls_notifications")),
     path("orgs/", include("dangjian.orgs.urls")),
     path("standards/", include("dangjian.standards.urls")),
     path("assessments/", include("dangjian.assessments.urls")),

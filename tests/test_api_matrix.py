@@ -14,6 +14,8 @@ from dangjian.core.models import ApiToken
 from dangjian.standards.member_services import load_default_member_set
 from dangjian.standards.services import add_category, load_default_set
 from tests.appraisal.test_activities_permissions import API as ACTIVITY_API
+from tests.assessments import matrix_benchmark, matrix_oversight, matrix_results
+from tests.core import matrix_notifications
 from tests.factories import make_org, valid_id
 from tests.service import (
     matrix_dashboards,
@@ -296,7 +298,8 @@ def _month(w):
 # Activity records: their rows live beside their tests.
 MATRIX.update(ACTIVITY_API)
 # Pillar 3 (service): one file of rows per part, beside its tests.
-for _part in (matrix_needs, matrix_tickets, matrix_surveys, matrix_teams, matrix_projects, matrix_dashboards):
+for _part in (matrix_needs, matrix_tickets, matrix_surveys, matrix_teams, matrix_projects, matrix_dashboards,
+              matrix_results, matrix_oversight, matrix_benchmark, matrix_notifications):
     MATRIX.update(_part.API)
 
 

@@ -20,6 +20,8 @@ from dangjian.orgs.models import CommitteeSeat, RoleGrant
 from dangjian.standards.member_services import load_default_member_set
 from dangjian.standards.services import load_default_set
 from tests.appraisal.test_activities_permissions import PAGES as ACTIVITY_PAGES
+from tests.assessments import matrix_benchmark, matrix_oversight, matrix_results
+from tests.core import matrix_notifications
 from tests.service import (
     matrix_dashboards,
     matrix_needs,
@@ -292,7 +294,8 @@ def _month(c):
 # Activity records (组织生活、学习、党费、服务): their rows live beside their tests.
 MATRIX.update(ACTIVITY_PAGES)
 # Pillar 3 (service): one file of rows per part, beside its tests.
-for _part in (matrix_needs, matrix_tickets, matrix_surveys, matrix_teams, matrix_projects, matrix_dashboards):
+for _part in (matrix_needs, matrix_tickets, matrix_surveys, matrix_teams, matrix_projects, matrix_dashboards,
+              matrix_results, matrix_oversight, matrix_benchmark, matrix_notifications):
     MATRIX.update(_part.PAGES)
 
 

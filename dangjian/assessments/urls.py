@@ -1,6 +1,9 @@
 from django.urls import path
 
 from dangjian.assessments import views
+from dangjian.assessments.urls_benchmark import urlpatterns as benchmark
+from dangjian.assessments.urls_oversight import urlpatterns as oversight
+from dangjian.assessments.urls_results import urlpatterns as results
 
 app_name = "assessments"
 urlpatterns = [
@@ -20,3 +23,4 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
     path("evidence/<int:pk>/withdraw/", views.evidence_withdraw, name="evidence_withdraw"),
 ]
+urlpatterns += results + oversight + benchmark

@@ -41,6 +41,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "eval.submit": frozenset({A, S, SEC}),
     "eval.assess": frozenset({A, S, E}),
     "eval.manage": frozenset({A, S}),
+    # Oversight (随时掌握, 对标): the committee dashboard of a month over the committee's subtree — progress,
+    # distribution, peer ranking, trend, weakest items, inflated self-scores, lenient or strict assessors.
+    "eval.oversee": frozenset({A, S}),
     # The monthly member evaluation (做新时代答卷人). A member acts on their own evaluation, study records and
     # history through the models' ``own_q`` (appraisal.models.OWN_ACTIONS), whatever their grants: so
     # ``appraisal.self`` and ``activity.own`` name no role. The branch's secretary (and the committee's staff)

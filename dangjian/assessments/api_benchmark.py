@@ -1,0 +1,5 @@
+"""JSON API of the organization evaluation: benchmark (registered in dangjian/api.py)."""
+
+from ninja import Router
+
+router = Router(tags=["组织考评"])
