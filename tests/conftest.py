@@ -71,3 +71,36 @@ def login(client):
 @pytest.fixture
 def password():
     return PASSWORD
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def built_demo(django_db_setup, django_db_blocker):
+    """`manage.py demo` run once for a whole test module, because it takes seconds: inside a transaction rolled back
+    after the module's last test. Each test's own transaction is a savepoint inside it, so the tests still do not
+    see each other's writes. Tests using it also take ``db`` and the fast hasher (``demo_hasher``). Yields the
+    command's output."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=FAST_HASHERS, DEBUG=True):
+                out = io.StringIO()
+                call_command("demo", stdout=out)
+            yield out.getvalue()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo_hasher(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS

@@ -1,7 +1,6 @@
 """A new user follows the README: logs in as each demo account and sees exactly what that role may."""
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from dangjian.orgs.models import Member, Organization
@@ -10,11 +9,9 @@ DEMO_PASSWORD = "Demo#2026dangjian"
 
 
 @pytest.fixture
-def demo(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
+def demo(built_demo, db, demo_hasher):
+    """The demo company, built once for this module (tests/conftest.py ``built_demo``)."""
+    return built_demo
 
 
 def _login(client, username):
