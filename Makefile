@@ -4,11 +4,13 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 PORT    ?= 8000
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/test
+# A scratch database for benchmarks (created when missing; its tables are migrated into it and left there).
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/dangjian_bench
 export DJANGO_SETTINGS_MODULE := dangjian.settings
 # Development and test commands may use the built-in development key; production sets SECRET_KEY.
 export DANGJIAN_ALLOW_DEV_KEY := 1
 
-.PHONY: fonts run setup test test-pg test-browser lint audit check-deploy demo clean
+.PHONY: fonts run setup test test-pg test-browser lint audit check-deploy demo bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
@@ -72,6 +74,20 @@ check-deploy: setup
 	  SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# QUALITY.md P1: the month close against the single-statement floor measured in the same run, at 1/100 of the
+# enterprise (500 organizations) and at enterprise scale (50,000 organizations × 40 items = 2 M item rows a month),
+# on SQLite and on PostgreSQL (BENCH_PG_URL). About 15 minutes on 2 cores; figures go to docs/benchmarks.md.
+bench: setup
+	$(BIN)/python bench/bench_close.py --orgs 500 --months 3
+	$(BIN)/python bench/bench_close.py --orgs 500 --months 3 --database $(BENCH_PG_URL)
+	$(BIN)/python bench/bench_close.py --orgs 50000 --months 1
+	$(BIN)/python bench/bench_close.py --orgs 50000 --months 1 --database $(BENCH_PG_URL)
+
+# The same at 1/100 only (a minute).
+bench-quick: setup
+	$(BIN)/python bench/bench_close.py --orgs 500 --months 3
+	$(BIN)/python bench/bench_close.py --orgs 500 --months 3 --database $(BENCH_PG_URL)
 
 demo: setup
 	@mkdir -p var

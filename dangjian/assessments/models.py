@@ -128,16 +128,18 @@ class Evaluation(models.Model):
 
     SCOPE_PATH = "org_path"
 
-    period = models.ForeignKey(Period, related_name="evaluations", on_delete=models.CASCADE)
+    # Few indexes on purpose: the close rewrites every row of a month (state 已兑现), and each index costs that
+    # UPDATE (migration 0004). Lookups by period go through the unique (period, org) and (period, level, type).
+    period = models.ForeignKey(Period, related_name="evaluations", on_delete=models.CASCADE, db_index=False)
     org = models.ForeignKey(Organization, verbose_name=_("党组织"), related_name="evaluations",
                             on_delete=models.PROTECT)
     # The organization as it was when the month was opened: ranking and scoping of this month use these.
     org_name = models.CharField(_("组织名称"), max_length=100)
     org_path = models.CharField(max_length=255, db_index=True)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
-    org_type = models.ForeignKey(OrgType, verbose_name=_("类型"), null=True, blank=True, on_delete=models.PROTECT)
-    state = models.CharField(_("状态"), max_length=15, choices=State.choices, default=State.NOT_STARTED,
-                             db_index=True)
+    org_type = models.ForeignKey(OrgType, verbose_name=_("类型"), null=True, blank=True, on_delete=models.PROTECT,
+                                 db_index=False)
+    state = models.CharField(_("状态"), max_length=15, choices=State.choices, default=State.NOT_STARTED)
     summary = models.TextField(_("月小结"), max_length=5000, blank=True)
     max_total = models.DecimalField(_("满分"), max_digits=6, decimal_places=1, default=ZERO)
     self_total = models.DecimalField(_("自评得分"), max_digits=6, decimal_places=1, null=True, blank=True)
