@@ -221,6 +221,8 @@ BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Deadline reminders (manage.py remind_deadlines): this many days before each deadline, on the day and the day after.
+REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
 LOGGING = {
     "version": 1,

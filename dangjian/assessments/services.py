@@ -164,8 +164,16 @@ def _totals(evaluation: Evaluation, field: str) -> Decimal:
     return evaluation.items.aggregate(t=Sum(field))["t"] or Decimal("0")
 
 
+def _after_commit(func, *args) -> None:
+    """站内消息 for an event, written once the transaction commits (never for a rolled-back one); a failure there is
+    logged and does not undo the committed change."""
+    import functools
+
+    transaction.on_commit(functools.partial(func, *args), robust=True)
+
+
 @transaction.atomic
-def move(user, evaluation: Evaluation, to_state: str, *, note: str = "") -> Evaluation:
+def move(user, evaluation: Evaluation, to_state: str, *, note: str = "", notify: bool = True) -> Evaluation:
     evaluation = _lock(evaluation)
     _check_open(evaluation)
     row = allowed_transition(evaluation.state, to_state)
@@ -205,6 +213,10 @@ def move(user, evaluation: Evaluation, to_state: str, *, note: str = "") -> Eval
         on_assessment_started(evaluation)  # 服务数据计分: the assessor finds these items scored, with sources
     log_action(user, "evaluation.moved", evaluation, org_path=evaluation.org_path,
                before={"state": frm}, after={"state": to_state}, note=note[:500])
+    if notify and frm == State.ASSESSED and to_state == State.PUBLISHED:
+        from dangjian.assessments.reminders import notice_published
+
+        _after_commit(notice_published, [evaluation.pk])
     return evaluation
 
 
@@ -321,6 +333,9 @@ def raise_objection(user, evaluation: Evaluation, text: str, eval_item: EvalItem
     move(user, evaluation, State.OBJECTED, note=text[:500])
     objection = Objection.objects.create(evaluation=evaluation, eval_item=eval_item, text=text[:2000],
                                          raised_by=_u(user))
+    from dangjian.assessments.reminders import notice_objection
+
+    _after_commit(notice_objection, objection.pk)
     return objection
 
 
@@ -340,6 +355,9 @@ def answer_objection(user, objection: Objection, answer: str, *, upheld: bool) -
     objection.answer, objection.upheld = answer[:2000], upheld
     objection.answered_by, objection.answered_at = _u(user), timezone.now()
     objection.save()
+    from dangjian.assessments.reminders import notice_answered
+
+    _after_commit(notice_answered, objection.pk)
     return objection
 
 
@@ -347,11 +365,15 @@ def answer_objection(user, objection: Objection, answer: str, *, upheld: bool) -
 def publish_all(user, period: Period) -> int:
     """Publish every assessed evaluation of the period at once (the review page's button)."""
     require(user, "eval.manage", period.owner.path)
-    n = 0
+    published = []
     for evaluation in period.evaluations.filter(state=State.ASSESSED):
-        move(user, evaluation, State.PUBLISHED)
-        n += 1
-    return n
+        move(user, evaluation, State.PUBLISHED, notify=False)
+        published.append(evaluation.pk)
+    if published:
+        from dangjian.assessments.reminders import notice_published
+
+        _after_commit(notice_published, published)  # one batch for the whole month
+    return len(published)
 
 
 def coverage(period: Period):

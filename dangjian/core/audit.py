@@ -85,6 +85,7 @@ ACTION_LABELS = {
     "evidence.uploaded": gettext_noop("上传佐证资料"),
     "evidence.withdrawn": gettext_noop("撤回佐证资料"),
     "period.finalized": gettext_noop("月度考评兑现"),
+    "period.reminded": gettext_noop("发送考评截止提醒"),
     "evaluation.adjusted": gettext_noop("兑现后调整得分"),
     "auth.locked_out": gettext_noop("登录失败次数过多，账号被锁定"),
     "auth.totp_enrolled": gettext_noop("启用双因素认证"),

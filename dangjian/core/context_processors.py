@@ -1,7 +1,10 @@
+import functools
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import can, holds_at_top, roles_of
+from dangjian.core.notifications import member_and_unread, unread_count
 from dangjian.orgs.models import Role
 
 
@@ -9,6 +12,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    # The bell's unread count costs no query of its own when the user's member record is still to be read: both
+    # come in one query. Otherwise it is one indexed COUNT, run only if a template shows it.
+    notif_unread = member_and_unread(user)
+    if notif_unread is None:
+        notif_unread = functools.cache(lambda: unread_count(user))
     items = [(_("首页"), reverse("home"), "house")]
     if can(user, "org.view"):
         items.append((_("组织架构"), reverse("orgs:tree"), "diagram-3"))
@@ -52,4 +60,4 @@ def navigation(request):
     roles = roles_of(user)
     role_names = [str(label) for value, label in Role.choices if value in roles]
     display_name = member.name if member is not None else (user.get_full_name() or user.get_username())
-    return {"nav_items": items, "nav_roles": role_names, "display_name": display_name}
+    return {"nav_items": items, "nav_roles": role_names, "display_name": display_name, "notif_unread": notif_unread}

@@ -152,3 +152,43 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} token #{self.pk}"
+
+
+class Notification(models.Model):
+    """站内消息: one message to one user — a reminder before a deadline or a notice of an event.
+
+    Written only by ``core.notifications`` (set-based, and at most once per (user, key): a reminder job that runs
+    twice adds nothing). ``url`` is a path inside the platform; the message page follows it only if it starts
+    with a single "/". The text is made when the message is written, in the platform's language."""
+
+    SCOPE_PATH = "org_path"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="notifications", on_delete=models.CASCADE)
+    kind = models.CharField("类别", max_length=40)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", max_length=2000, blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    # The organization the message is about (for display and audit); messages are read by their user only.
+    org_path = models.CharField(max_length=255, blank=True)
+    # NULL (no key) is never a duplicate: a notice without a key is always written.
+    key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "站内消息"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_key")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            # The bell's count and the "unread" filter read only this small index.
+            models.Index(fields=["user", "-created_at"], condition=models.Q(read_at__isnull=True),
+                         name="notification_user_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.title}"
+
+    @property
+    def is_read(self):
+        return self.read_at is not None

@@ -597,6 +597,26 @@ def _mail_body(user, tickets: list[Ticket], today: datetime.date) -> str:
     return "\n".join(lines)
 
 
+def _remind_in_app(tickets: list[Ticket], handlers: dict[int, list], today: datetime.date) -> int:
+    """站内消息 of the day's reminder: to the owner, else the organization's ticket handlers (with or without an
+    e-mail address), once per ticket and day (the message key). Set-based (core.notifications.deliver)."""
+    from dangjian.core.notifications import deliver, make
+
+    rows = []
+    for t in tickets:
+        users = [t.owner] if t.owner is not None and t.owner.is_active else handlers.get(t.org_id, [])
+        days = (t.due_date - today).days
+        when = (_("已逾期{n}天").format(n=-days) if days < 0 else _("今天到期") if days == 0
+                else _("还有{n}天到期").format(n=days))
+        title = _("整改工单{number}{when}").format(number=t.number, when=when)
+        body = _("{title}（{org}，{state}，完成期限 {due}），请及时处理。").format(
+            title=t.title, org=t.org.name, state=TState(t.state).label, due=t.due_date.isoformat())
+        url = reverse("service:ticket_detail", args=[t.pk])
+        rows += [make(u, "ticket.due", title, body, url, t.org.path, key=f"ticket.due:{t.pk}:{today.isoformat()}")
+                 for u in users]
+    return len(deliver(rows, email=False))
+
+
 def remind_due(today: datetime.date | None = None) -> dict[str, int]:
     """Mail each owner (else the organization's ticket handlers) the tickets overdue or due within REMIND_DAYS days.
 
@@ -625,6 +645,7 @@ def remind_due(today: datetime.date | None = None) -> dict[str, int]:
                 to_mail.setdefault(u.pk, (u, []))[1].append(t)
         reachable = [t for t in claimed if t not in unreachable]
         Ticket.objects.filter(pk__in=[t.pk for t in reachable]).update(reminded_at=now)
+        _remind_in_app(claimed, handlers, today)  # in the app too, even for those without an e-mail address
     sent, failed_tickets, failed = 0, set(), 0
     reached: dict[int, list[str]] = {}
     from_email = getattr(settings, "DEFAULT_FROM_EMAIL", None)

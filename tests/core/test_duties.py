@@ -20,7 +20,9 @@ OWN = {"home": 200, "password_change": 200, "totp_setup": 200, "login": 302, "lo
        "appraisal:wall_public_thanks": 200,
        # the public forms of the service pillar (no login)
        "service:public_need": 200, "service:public_need_thanks": 200, "service:survey_public": 200,
-       "service:survey_public_thanks": 200}
+       "service:survey_public_thanks": 200,
+       # everyone's own in-app messages
+       "notifications:list": 200, "notifications:read_all": 302}
 DUTIES = {
     "auditor": (Role.AUDITOR, OWN | {"audit_list": 200}),
     # security_unlock: no lockout with that id (404); security_totp_reset: the account has no second factor
