@@ -36,10 +36,11 @@ GOV_SUGGESTIONS = ["希望加快产业园区配套电网建设。", "迎峰度�
 
 
 def _branches(root: Organization) -> list[Organization]:
-    """The 供电所 branches of the subtree (by name), else the production-type branches."""
+    """The 供电所 branches of the subtree (by name), else the production-type branches; then the business
+    branches (营业厅, 客户服务中心), whose item ZY-33 is scored from the customer index."""
     base = Organization.objects.subtree(root.path).filter(level=Level.BRANCH, archived=False).order_by("path")
-    stations = list(base.filter(name__contains="供电所"))
-    return stations or list(base.filter(type__code="production"))[:4]
+    stations = list(base.filter(name__contains="供电所")) or list(base.filter(type__code="production"))[:4]
+    return stations + [o for o in base.filter(type__code="business") if o not in stations]
 
 
 def _months(today: datetime.date) -> list[datetime.date]:
@@ -109,7 +110,8 @@ def ensure_demo_surveys(root_org: Organization, staff_user, rng, today: datetime
     surveys.add_links(staff_user, customer, orgs=branches)
     surveys.open_survey(staff_user, customer)
     links = list(customer.links.select_related("org").order_by("org__path"))
-    low = links[-1] if links else None  # the last 供电所 slips in the latest month
+    # the last 供电所 (or production branch) slips in the latest month
+    low = next((link for link in reversed(links) if "供电所" in link.org.name), links[-1] if links else None)
     plan = []
     for link in links:
         for month in months:

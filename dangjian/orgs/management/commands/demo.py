@@ -125,6 +125,9 @@ def remove_demo() -> dict[str, int]:
     # Published member months refuse DELETE (appraisal migration 0003) except under the maintenance switch,
     # which holds for this transaction only.
     with deletes_allowed():
+        from dangjian.assessments.demo import remove_demo_assessments
+
+        remove_demo_assessments(root)  # finalized months refuse deletes: taken away with their locks lifted
         return bulk.purge(Organization.objects.filter(path__startswith=root.path))
 
 
@@ -284,10 +287,16 @@ def _pad(text: str, width: int) -> str:
 
 def accounts_table() -> str:
     """The demo accounts as a text table: role, username, password, what the account sees."""
-    users = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in ACCOUNTS])}
+    from dangjian.assessments.demo import EXTRA_ASSESSORS
+
+    # The assessments demo adds three more assessors (one lenient, one strict) when it builds the months.
+    extra = [(username, "考评员", Role.ASSESSOR, DEMO_CODE, f"同考评员（{name}，演示数据中{note}）")
+             for username, name, note in EXTRA_ASSESSORS]
+    users = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in ACCOUNTS + tuple(extra)])}
+    extra = [a for a in extra if a[0] in users]
     members = {m.user_id: m for m in Member.objects.filter(user__in=users.values()).select_related("org")}
     rows = [("角色", "用户名", "密码", "可以看到")]
-    for username, label, _role, _org, sees in ACCOUNTS:
+    for username, label, _role, _org, sees in ACCOUNTS + tuple(extra):
         user = users.get(username)
         if user is None:
             rows.append((label, username, "（未创建）", sees))
@@ -335,6 +344,9 @@ class Command(BaseCommand):
                 f"党员 {stats['members']} 名，{timezone.localdate().year} 年度承诺 {stats['pledges']} 条，"
                 f"支委职务 {stats['seats']} 个，用时 {time.perf_counter() - started:.1f} 秒。"))
         ensure_demo_set(self.stdout)
+        from dangjian.assessments.demo import ensure_demo_assessments
+
+        ensure_demo_assessments(self.stdout)
         from dangjian.appraisal.demo import ensure_demo_appraisal
 
         ensure_demo_appraisal(self.stdout)
