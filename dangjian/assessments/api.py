@@ -117,7 +117,8 @@ class PeriodIn(Schema):
     submit_due: datetime.date = Field(..., title="报送截止")
     self_due: datetime.date = Field(..., title="自评截止")
     assess_due: datetime.date = Field(..., title="考评截止", description="须满足 考评月份 ≤ 报送 ≤ 自评 ≤ 考评")
-    objection_days: int = Field(3, ge=1, le=30, title="公示期（天）")
+    objection_days: int = Field(3, ge=0, le=30, title="公示期（天）",
+                                description="首次公示之日后可提出异议的自然日数，期满后才能兑现；0 表示不设公示期")
     standard_set_id: int | None = Field(None, title="考评标准编号",
                                         description="为空时使用该党委或上级党委当年已发布的考评标准")
 

@@ -46,8 +46,8 @@ class PeriodForm(forms.Form):
     submit_due = forms.DateField(label=_("报送截止"), widget=DATE)
     self_due = forms.DateField(label=_("自评截止"), widget=DATE)
     assess_due = forms.DateField(label=_("考评截止"), widget=DATE)
-    objection_days = forms.IntegerField(label=_("公示期（天）"), min_value=1, max_value=30, initial=3,
-                                        help_text=_("公示后多少天内可以提出异议。"))
+    objection_days = forms.IntegerField(label=_("公示期（天）"), min_value=0, max_value=30, initial=3,
+                                        help_text=_("首次公示之日后多少个自然日内可以提出异议，期满后才能兑现；0 表示不设公示期。"))
     standard_set = forms.ModelChoiceField(
         queryset=None, required=False, label=_("考评标准"), empty_label=_("自动：使用该党委当年已发布的考评标准"),
         help_text=_("默认按考评月份的年度，使用本党委或上级党委已发布的考评标准。"))

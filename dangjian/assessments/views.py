@@ -175,8 +175,14 @@ def period_detail(request, pk):
     user = request.user
     today = timezone.localdate()
     base = scope(user, "eval.view", Evaluation.objects.filter(period=period))
-    counts = dict(base.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    overdue_n = base.filter(services.overdue_q(today)).count()
+    # Counts per state and the overdue ones in one query.
+    per_state = (base.order_by().values_list("state")
+                 .annotate(n=Count("id"), late=Count("id", filter=services.overdue_q(today)))
+                 .values_list("state", "n", "late"))
+    counts, overdue_n = {}, 0
+    for state, n, late in per_state:
+        counts[state] = n
+        overdue_n += late
     total = sum(counts.values())
     f = {k: request.GET.get(k, "").strip() for k in ("state", "level", "type", "overdue", "q")}
     qs = base
@@ -214,13 +220,18 @@ def period_detail(request, pk):
     cards = [{"value": v, "label": str(lbl), "n": counts.get(v, 0), "cls": STATE_CLASS[v],
               "pct": round(100 * counts.get(v, 0) / total, 1) if total else 0} for v, lbl in State.choices]
     done = sum(counts.get(s, 0) for s in DONE)
+    close = close_module()
+    # 公示期: while any evaluation's publicity window is open, the month cannot be finalized (close.publicity_until).
+    publicity_until = (close.publicity_open_until(period, today)
+                       if close is not None and period.status == PeriodStatus.OPEN
+                       and (counts.get(State.PUBLISHED) or counts.get(State.OBJECTED)) else None)
     return render(request, "assessments/period_detail.html", {
         "period": period, "page": page, "query": query, "f": f, "cards": cards, "total": total,
         "overdue_n": overdue_n, "done": done, "done_pct": round(100 * done / total) if total else 0,
         "states": State.choices, "levels": Level.choices, "types": OrgType.objects.all(),
         "can_manage": manage and period.status == PeriodStatus.OPEN, "assessed_n": counts.get(State.ASSESSED, 0),
-        "can_finalize": manage and period.status == PeriodStatus.OPEN and close_module() is not None,
-        "today": today,
+        "can_finalize": manage and period.status == PeriodStatus.OPEN and close is not None,
+        "today": today, "publicity_until": publicity_until,
     })
 
 

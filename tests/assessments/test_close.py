@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from dangjian.assessments import close as close_module
@@ -135,9 +136,11 @@ def assert_matches_reference(period):
 # ---- driving a month through the real services -------------------------------------------------------------------
 
 
-def drive_to_published(company, period, plan=None):
+def drive_to_published(company, period, plan=None, *, window_over=True):
     """Every evaluation of the period to 已公示 through the services: summary, self-assessment at full marks,
-    assessor scores minus ``plan[org_id] = (deduction, veto)`` taken from the first items, publish."""
+    assessor scores minus ``plan[org_id] = (deduction, veto)`` taken from the first items, publish. With
+    ``window_over`` the publications are moved back past the publicity window (公示期), so the month may be
+    finalized at once."""
     plan = plan or {}
     c = company
     for ev in period.evaluations.order_by("org_path"):
@@ -160,6 +163,14 @@ def drive_to_published(company, period, plan=None):
         assert left == 0 and vetoed == veto
         services.move(c.assessor, ev, State.ASSESSED)
         services.move(c.staff, ev, State.PUBLISHED)
+    if window_over:
+        end_publicity(period)
+
+
+def end_publicity(period):
+    """The publicity window over: every move to 已公示 of the month dated back past ``objection_days``."""
+    Transition.objects.filter(evaluation__period=period, to_state=State.PUBLISHED).update(
+        at=F("at") - datetime.timedelta(days=period.objection_days + 1))
 
 
 @pytest.fixture
@@ -288,7 +299,7 @@ def test_finalize_needs_every_evaluation_published(company, period, eval_a):
     with pytest.raises(DomainError) as exc:
         finalize_period(company.staff, period)
     assert "还有4个组织的考评未处于“已公示”状态（未开始4个）" in exc.value.message
-    drive_to_published(company, period)
+    drive_to_published(company, period, window_over=False)
     ev = period.evaluations.get(org=company.branch_b)
     services.raise_objection(company.secretary_b, ev, "第3项会议记录已补齐，请复核。")
     with pytest.raises(DomainError, match="（有异议1个）.*答复全部异议"):
@@ -391,7 +402,7 @@ def test_the_close_runs_a_fixed_number_of_queries_whatever_the_org_count(company
     finalize_queries(1, 0)  # the first close of a standard set also freezes it: a few queries more
     small = finalize_queries(2, 0)  # the company's 4 organizations
     assert finalize_queries(3, 16) == small  # 20 organizations
-    assert small <= 20
+    assert small <= 22  # PostgreSQL: SET LOCAL jit = off, and the objection window check
 
 
 def fast_publish(period):

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -338,6 +339,9 @@ def test_the_month_is_finalized_from_the_coverage_page(client, company, period):
     page = html(client.get(url("period_detail", period.pk)))
     assert 'data-testid="finalize"' in page
     client.post(url("period_publish", period.pk))
+    # The publicity window (公示期) is over: the publications are dated back past it.
+    Transition.objects.filter(evaluation__period=period, to_state=State.PUBLISHED).update(
+        at=F("at") - datetime.timedelta(days=period.objection_days + 1))
     resp = client.post(url("period_finalize", period.pk), follow=True)
     assert "已兑现并锁定" in html(resp)
     period.refresh_from_db()
