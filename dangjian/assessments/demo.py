@@ -562,9 +562,7 @@ def ensure_demo_assessments(stdout=None, seed: int = 2026, today: datetime.date 
         b.month(current, sets[current.year], 0, plan, CurrentTimes(b.rng, current, b.now))
         b.flush()
         for period in past:
-            close.finalize_period(b.staff, period)
-            Transition.objects.filter(evaluation__period=period, to_state=State.FINALIZED).update(
-                at=times_of[period.pk]("finalized"))
+            close.finalize_period(b.staff, period, at=times_of[period.pk]("finalized"))
     counts = defaultdict(int)
     for state in plan.values():
         counts[state] += 1

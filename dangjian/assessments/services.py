@@ -87,29 +87,36 @@ def open_period(user, owner: Organization, month, *, submit_due, self_due, asses
 
 
 def _insert_items(period: Period) -> None:
-    """For each level × type present in the period, the applicable items go to every evaluation of that
-    level and type with one INSERT…SELECT per item; then one UPDATE sets each evaluation's full marks."""
+    """Every evaluation of the period gets the items that apply to its level and type, in one INSERT…SELECT: the
+    month's evaluations joined to a VALUES list of (level, type, item, points, position) built from the standard
+    set, ordered by evaluation and item so every index of the item table grows at its end (one INSERT per item,
+    as before, scattered each item's rows over the whole evaluation index: 121 s for 50,000 organizations on
+    PostgreSQL). Then one UPDATE sets each evaluation's full marks."""
     qn = connection.ops.quote_name
     ei, ev = EvalItem._meta.db_table, Evaluation._meta.db_table
     combos = period.evaluations.order_by().values_list("level", "org_type_id").distinct()
     types = {t.pk: t for t in OrgType.objects.all()}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows: list = []
+    for level, type_id in combos:
+        probe = Organization(level=level, type_id=type_id)
+        type_code = types[type_id].code if type_id else None
+        for position, item in enumerate(items_for(probe, period.standard_set).prefetch_related("applies_types")):
+            # type 0 stands for "no type" so the join stays a plain equality (hashable on PostgreSQL)
+            rows.append((level, type_id or 0, item.pk, str(item.points_for(type_code)), position))
     with connection.cursor() as cur:
-        for level, type_id in combos:
-            probe = Organization(level=level, type_id=type_id)
-            type_code = types[type_id].code if type_id else None
-            for item in items_for(probe, period.standard_set).prefetch_related("applies_types"):
-                type_cond = "org_type_id IS NULL" if type_id is None else "org_type_id = %s"
-                params = [item.pk, str(item.points_for(type_code)), now, period.pk, level]
-                if type_id is not None:
-                    params.append(type_id)
-                cur.execute(
-                    f"INSERT INTO {qn(ei)} (evaluation_id, item_id, max_points, self_remark, assessor_reason, "
-                    f"vetoed, version, updated_at) "
-                    f"SELECT id, %s, %s, '', '', FALSE, 0, %s FROM {qn(ev)} "
-                    f"WHERE period_id = %s AND level = %s AND {type_cond}",
-                    params,
-                )
+        for chunk in range(0, len(rows), 1000):  # well under SQLite's 32,766 parameters
+            part = rows[chunk:chunk + 1000]
+            values = ", ".join(["(%s, %s, %s, CAST(%s AS DECIMAL(5, 1)), %s)"] * len(part))
+            cur.execute(
+                f"INSERT INTO {qn(ei)} (evaluation_id, item_id, max_points, self_remark, assessor_reason, "
+                f"vetoed, version, updated_at) "
+                f"WITH v (level, type_id, item_id, points, position) AS (VALUES {values}) "
+                f"SELECT e.id, v.item_id, v.points, '', '', FALSE, 0, %s "
+                f"FROM {qn(ev)} e JOIN v ON e.level = v.level AND COALESCE(e.org_type_id, 0) = v.type_id "
+                f"WHERE e.period_id = %s ORDER BY e.id, v.position",
+                [*[x for row in part for x in row], now, period.pk],
+            )
         cur.execute(
             f"UPDATE {qn(ev)} SET max_total = COALESCE((SELECT SUM(max_points) FROM {qn(ei)} "
             f"WHERE {qn(ei)}.evaluation_id = {qn(ev)}.id), 0) WHERE period_id = %s",
@@ -324,9 +331,15 @@ def raise_objection(user, evaluation: Evaluation, text: str, eval_item: EvalItem
     _check_open(evaluation)
     if evaluation.state != State.PUBLISHED:
         raise DomainError(_("只有公示中的考评结果可以提出异议。"))
-    published = evaluation.transitions.filter(to_state=State.PUBLISHED).order_by("-id").first()
-    if published and timezone.now() > published.at + datetime.timedelta(days=evaluation.period.objection_days):
-        raise DomainError(_("公示期已过，不能再提出异议。"))
+    # The same window as the close waits for (close.window_end): from the first publication, in calendar days.
+    from dangjian.assessments.close import window_end
+
+    if not evaluation.period.objection_days:
+        raise DomainError(_("本月不设公示期，不能提出异议。"))
+    first = evaluation.transitions.filter(to_state=State.PUBLISHED).order_by("at", "id").first()
+    end = window_end(first.at if first else timezone.now(), evaluation.period.objection_days)
+    if timezone.localdate() > end:
+        raise DomainError(_("公示期已于{date}结束，不能再提出异议。").format(date=f"{end:%Y-%m-%d}"))
     text = (text or "").strip()
     if not text:
         raise DomainError(_("请写明异议内容。"), "text")

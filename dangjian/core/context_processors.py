@@ -28,6 +28,8 @@ def navigation(request):
         items.append((_("党员评价标准"), reverse("standards:member_set_list"), "list-check"))
     if can(user, "eval.view"):
         items.append((_("组织考评"), reverse("assessments:period_list"), "clipboard-check"))
+    if can(user, "eval.oversee"):
+        items.append((_("考评看板"), reverse("assessments:oversight"), "graph-up"))
     if can(user, "appraisal.view"):
         items.append((_("党员评价"), reverse("appraisal:period_list"), "person-check"))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
