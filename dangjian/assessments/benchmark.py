@@ -32,6 +32,7 @@ from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dangjian.assessments.close import Rule, close, parse_rule
 from dangjian.assessments.models import EvalItem, Evaluation, PeerAggregate, PeriodStatus, Result
@@ -636,7 +637,8 @@ def annual_sheet(f: AnnualFilters, rows, type_names: dict) -> tuple[str, list[st
             cells += [c["grade"] or "", c["total"]]
         return [r["name"], r["level_label"], type_names.get(r["type_id"], ""), *cells, r["months_evaluated"],
                 r["avg_rate"], r["top_grades"], r["worst_grade"] or "", yes if r["vetoed"] else "", r["peer_rank"],
-                r["peer_size"], yes if r["candidate"] else "", "；".join(r["not_candidate_because"])]
+                r["peer_size"], yes if r["candidate"] else "",
+                pgettext("list separator", "；").join(r["not_candidate_because"])]
 
     return _("年度考评"), header, (line(r) for r in rows)
 
@@ -651,7 +653,7 @@ def rule_text(f: AnnualFilters) -> str:
     if lowest:
         parts.append(_("没有月份评为最低等级{grade}").format(grade=lowest))
     parts += [_("没有月份触发一票否决"), _("全年平均得分率位于同类组织（同层级、同类型）前{top}%").format(top=rule.top_share)]
-    return "；".join(parts) + "。"
+    return pgettext("list separator", "；").join(parts) + pgettext("end of sentence", "。")
 
 
 __all__ = ["org_benchmark", "benchmark_sheets", "to_json", "annual_filters", "AnnualRows", "annual_sheet",

@@ -1,5 +1,5 @@
 """The demo company (`manage.py demo`), built once for this module (tests/conftest.py ``built_demo``): what it
-holds, its accounts, running it again, resetting it, and the generator's data beside it."""
+holds, its accounts, and the generator's data beside it. Running it again and resetting it: test_demo_reset.py."""
 
 import datetime
 from collections import Counter
@@ -10,8 +10,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from dangjian.core.audit import log_action
-from dangjian.core.models import AuditEvent
 from dangjian.core.validators import id_birth_date
 from dangjian.orgs.management.commands.demo import ACCOUNTS, DEMO_CODE, PASSWORD, SECRETARY_BRANCH
 from dangjian.orgs.management.commands.generate import Generator, plan_levels
@@ -25,7 +23,6 @@ from dangjian.orgs.models import (
     Pledge,
     Role,
     RoleGrant,
-    Transfer,
 )
 from tests.factories import make_member, make_org
 from tests.orgs.test_demo import check_member_facts, check_tree, counts, demo_members, demo_orgs, run
@@ -125,43 +122,6 @@ def test_demo_accounts_have_their_roles(built_demo):
     assert dangyuan.org == branch and dangyuan.status == "full"
     assert not dangyuan.seats.exists()
     assert users["shuji"].first_name == shuji.name
-
-
-def test_demo_is_idempotent_and_reset_rebuilds(built_demo):
-    before = counts()
-    first_root = Organization.objects.get(code=DEMO_CODE).pk
-    out = run("demo")  # no --force needed: nothing is created
-    assert "已存在" in out and "dangyuan" in out and PASSWORD in out
-    assert counts() == before
-
-    # Things that point at the demo from outside, and audit events that must survive.
-    outside = make_org("外部党支部", code="OUT-1")
-    demo_branch = Organization.objects.get(code="DEMO-B01")
-    Organization.objects.filter(pk=outside.pk).update(merged_into=demo_branch)
-    moved = make_member(outside, "外部党员")
-    Transfer.objects.create(member=moved, from_org=demo_branch, to_org=outside, effective_on=timezone.localdate())
-    log_action(None, "org.updated", demo_branch)
-    events = AuditEvent.objects.count()
-    User.objects.filter(username="shuji").update(password="changed")
-
-    out = run("demo", reset=True, force=True)
-    assert "已删除原演示数据" in out and "已创建演示公司" in out
-    after = counts()
-    assert after == before | {"Organization": before["Organization"] + 1, "Member": before["Member"] + 1}
-    assert Organization.objects.get(code=DEMO_CODE).pk != first_root
-    # The rebuild writes no audit event of its own; the demo's member months and its service pillar (needs,
-    # tickets, surveys, teams, projects, the auto-scored item) go through the services, which audit what they do.
-    new = AuditEvent.objects.order_by("id")[events:].values_list("action", flat=True)
-    assert all(a.startswith(("appraisal.", "member_standard.", "need.", "need_channel.", "service_area.", "ticket.",
-                             "survey.", "team.", "project.", "evaluation.auto_scored",
-                             # the demo months are closed by the real month close
-                             "period.finalized", "standard.frozen")) for a in new), list(new)
-    outside.refresh_from_db()
-    assert outside.merged_into_id is None
-    assert not Transfer.objects.exists()
-    assert Member.objects.filter(pk=moved.pk).exists()
-    assert User.objects.get(username="shuji").check_password(PASSWORD)
-    check_tree(list(demo_orgs()))
 
 
 def test_generate_builds_consistent_data_beside_the_demo_and_clears_it(built_demo):
