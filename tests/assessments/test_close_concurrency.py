@@ -142,10 +142,8 @@ def test_a_correction_in_flight_is_counted_by_the_close_never_lost(published, co
 
     def close():
         corrected.wait(10)
-        try:
-            finalize_period(company.staff, Period.objects.get(pk=published.pk))
-        finally:
-            closing.set()
+        closing.set()
+        finalize_period(company.staff, Period.objects.get(pk=published.pk))
 
     raised_by_correction, raised_by_close = _threads(correct, close)
     assert raised_by_correction is None
