@@ -184,7 +184,7 @@ def period_detail(request, pk):
         counts[state] = n
         overdue_n += late
     total = sum(counts.values())
-    f = {k: request.GET.get(k, "").strip() for k in ("state", "level", "type", "overdue", "q")}
+    f = {k: request.GET.get(k, "").strip() for k in ("state", "level", "type", "overdue", "q", "org")}
     qs = base
     if f["state"] in State.values:
         qs = qs.filter(state=f["state"])
@@ -196,6 +196,10 @@ def period_detail(request, pk):
         qs = qs.filter(services.overdue_q(today))
     if f["q"]:
         qs = qs.filter(org_name__contains=f["q"])
+    sub = None
+    if f["org"].isdigit():  # a subtree (the oversight dashboard's drill-down); rows stay within the user's scope
+        sub = base.filter(org_id=int(f["org"])).values_list("org_path", "org_name").first()
+        qs = qs.filter(org_path__startswith=sub[0]) if sub else qs.none()
     qs = qs.select_related("org_type").annotate(overdue=_overdue_flag(today)).order_by("org_path")
     manage = can(user, "eval.manage", period.owner.path)
     if wants_xlsx(request):
@@ -231,7 +235,7 @@ def period_detail(request, pk):
         "states": State.choices, "levels": Level.choices, "types": OrgType.objects.all(),
         "can_manage": manage and period.status == PeriodStatus.OPEN, "assessed_n": counts.get(State.ASSESSED, 0),
         "can_finalize": manage and period.status == PeriodStatus.OPEN and close is not None,
-        "today": today, "publicity_until": publicity_until,
+        "today": today, "publicity_until": publicity_until, "subtree": sub[1] if sub else None,
     })
 
 

@@ -47,9 +47,10 @@ def _links(p: ov.Params, fig: dict) -> None:
     period_id = p.period.pk
     detail = reverse("assessments:period_detail", args=[period_id])
     here = reverse("assessments:oversight")
+    sub = {} if p.org.pk == p.period.owner_id else {"org": p.org.pk}  # the chosen subtree, in the month's list
     for c in fig["progress"]["counts"]:
-        c["url"] = f"{detail}?{urlencode({'state': c['state']})}"
-    fig["progress"]["overdue_url"] = f"{detail}?overdue=1"
+        c["url"] = f"{detail}?{urlencode({**sub, 'state': c['state']})}"
+    fig["progress"]["overdue_url"] = f"{detail}?{urlencode({**sub, 'overdue': '1'})}"
     for c in fig["progress"]["children"]:
         c["url"] = c["total_url"] = c["overdue_url"] = None
         if c["org_id"] is None:
@@ -61,7 +62,8 @@ def _links(p: ov.Params, fig: dict) -> None:
             c["overdue_url"] = f"{detail}?{urlencode({'q': c['name'], 'overdue': '1'})}"
         else:
             c["url"] = f"{here}?{urlencode({**p.query(), 'org': c['org_id']})}"
-            c["total_url"] = c["url"]
+            c["total_url"] = f"{detail}?{urlencode({'org': c['org_id']})}"
+            c["overdue_url"] = f"{detail}?{urlencode({'org': c['org_id'], 'overdue': '1'})}"
     for g in fig["ranking"]:
         for r in g["top"] + g["bottom"]:
             r["url"] = _org_link(period_id, r["org_id"], r["evaluation_id"])

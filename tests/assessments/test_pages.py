@@ -204,6 +204,13 @@ def test_coverage_counts_states_marks_overdue_in_red_and_filters(client, company
     management = c.branch_c.type_id
     typed = html(client.get(url("period_detail", period.pk) + f"?type={management}")).split('data-testid="coverage-table"')[1]
     assert "机关第一党支部" in typed and "变电运维党支部" not in typed
+    # A subtree (the oversight dashboard's drill-down): the 党总支 and its branches, nothing beside them.
+    page = html(client.get(url("period_detail", period.pk) + f"?org={c.general.pk}"))
+    subtree = page.split('data-testid="coverage-table"')[1]
+    assert "运维检修党总支" in subtree and "变电运维党支部" in subtree and "机关第一党支部" not in subtree
+    assert 'data-testid="subtree"' in page and f'name="org" value="{c.general.pk}"' in page
+    unknown = html(client.get(url("period_detail", period.pk) + "?org=999999")).split('data-testid="coverage-table"')[1]
+    assert "党支部" not in unknown.split("</table>")[0].split("<tbody>")[1]
 
 
 def test_the_coverage_exports_to_excel(client, company, period, eval_a):
