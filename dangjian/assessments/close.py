@@ -38,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dangjian.assessments.models import (
     Adjustment,
@@ -531,7 +532,7 @@ def finalize_period(user, period: Period, *, at: datetime.datetime | None = None
         behind = {s: n for s, n in counts.items() if s != State.PUBLISHED}
         if behind:
             order = [s.value for s in State]
-            detail = "、".join(_("{state}{n}个").format(state=State(s).label, n=n)
+            detail = pgettext("list separator", "、").join(_("{state}{n}个").format(state=State(s).label, n=n)
                               for s, n in sorted(behind.items(), key=lambda kv: order.index(kv[0])))
             raise DomainError(_("还有{n}个组织的考评未处于“已公示”状态（{detail}），请先完成考评、公示并答复全部异议后再兑现。")
                               .format(n=sum(behind.values()), detail=detail))

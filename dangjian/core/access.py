@@ -8,6 +8,7 @@ and API handler reads data through these functions; no view filters by hand.
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from dangjian.orgs.models import Role
 
@@ -167,7 +168,7 @@ def get_scoped_or_404(user, action: str, qs: QuerySet, **lookup):
     try:
         return scope(user, action, qs).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("未找到该对象，或您无权访问。") from exc
+        raise Http404(_("未找到该对象，或您无权访问。")) from exc
 
 
 def require(user, action: str, path: str | None = None) -> None:

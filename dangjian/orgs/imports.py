@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from dangjian.core.access import allowed_paths, can, scope
 from dangjian.core.audit import log_action, snapshot
@@ -48,7 +50,7 @@ MAX_SHOWN_ERRORS = 1000  # the report page lists at most this many problems
 @dataclass(frozen=True)
 class Column:
     key: str
-    title: str
+    title: str  # the header in the file: Chinese in every language, marked for the catalog so pages can show its label
     required: bool = False
     max_length: int | None = None
 
@@ -56,11 +58,16 @@ class Column:
     def header(self) -> str:
         return self.title + ("*" if self.required else "")
 
+    @property
+    def label(self) -> str:
+        return _(self.title)
+
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: the two kinds are module constants
 class Kind:
     key: str
-    noun: str  # what one row is: 党组织 / 党员
+    noun: str  # what one row is: 党组织 / 党员 (Chinese: the template's sheet and file name; label: noun_label)
+    heading: str  # 导入党组织 / 导入党员 (Chinese; title is its translation)
     capability: str  # may import at all
     manage: str  # the scope every referenced organization must lie in
     audit_action: str
@@ -73,7 +80,11 @@ class Kind:
 
     @property
     def title(self) -> str:
-        return f"导入{self.noun}"
+        return _(self.heading)
+
+    @property
+    def noun_label(self) -> str:
+        return _(self.noun)
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -81,35 +92,36 @@ class Kind:
 
 
 ORG_COLUMNS = (
-    Column("code", "组织编码", True, 40),
-    Column("name", "组织名称", True, 100),
-    Column("level", "层级", True),
-    Column("type", "类型"),
-    Column("parent", "上级组织编码", True, 40),
-    Column("established_on", "成立日期"),
-    Column("term_ends_on", "届满日期"),
-    Column("address", "活动阵地", False, 200),
+    Column("code", gettext_noop("组织编码"), True, 40),
+    Column("name", gettext_noop("组织名称"), True, 100),
+    Column("level", gettext_noop("层级"), True),
+    Column("type", gettext_noop("类型")),
+    Column("parent", gettext_noop("上级组织编码"), True, 40),
+    Column("established_on", gettext_noop("成立日期")),
+    Column("term_ends_on", gettext_noop("届满日期")),
+    Column("address", gettext_noop("活动阵地"), False, 200),
 )
 
 MEMBER_COLUMNS = (
-    Column("name", "姓名", True, 40),
-    Column("gender", "性别", True),
-    Column("birth_date", "出生日期", True),
-    Column("id_number", "身份证号", True),
-    Column("phone", "手机号"),
-    Column("org", "所在党支部编码", True, 40),
-    Column("joined_on", "入党日期", True),
-    Column("confirmed_on", "转正日期"),
-    Column("status", "党员类别", True),
-    Column("post", "岗位", False, 60),
-    Column("title", "职务", False, 60),
-    Column("pledge", "承诺", False, 500),
+    Column("name", gettext_noop("姓名"), True, 40),
+    Column("gender", gettext_noop("性别"), True),
+    Column("birth_date", gettext_noop("出生日期"), True),
+    Column("id_number", gettext_noop("身份证号"), True),
+    Column("phone", gettext_noop("手机号")),
+    Column("org", gettext_noop("所在党支部编码"), True, 40),
+    Column("joined_on", gettext_noop("入党日期"), True),
+    Column("confirmed_on", gettext_noop("转正日期")),
+    Column("status", gettext_noop("党员类别"), True),
+    Column("post", gettext_noop("岗位"), False, 60),
+    Column("title", gettext_noop("职务"), False, 60),
+    Column("pledge", gettext_noop("承诺"), False, 500),
 )
 
 KINDS = {
-    "orgs": Kind("orgs", "党组织", "org.import", "org.manage", "org.imported", ORG_COLUMNS, "orgs:org_list"),
-    "members": Kind("members", "党员", "member.import", "member.manage", "member.imported", MEMBER_COLUMNS,
-                    "orgs:member_list"),
+    "orgs": Kind("orgs", gettext_noop("党组织"), gettext_noop("导入党组织"), "org.import", "org.manage",
+                 "org.imported", ORG_COLUMNS, "orgs:org_list"),
+    "members": Kind("members", gettext_noop("党员"), gettext_noop("导入党员"), "member.import", "member.manage",
+                    "member.imported", MEMBER_COLUMNS, "orgs:member_list"),
 }
 
 
@@ -129,8 +141,9 @@ def _example(kind: Kind) -> tuple:
 
 
 def _notes(kind: Kind) -> list[str]:
+    """The template file's notes: Chinese, like its headers and the values it takes, in every language."""
     common = [
-        f"{kind.title}填写说明",
+        f"{kind.heading}填写说明",
         "1. 请在第一个工作表中填写，第1行为表头，请勿修改、增删或调整列的顺序；带 * 的列为必填。",
         "2. 第2行为示例，导入前请删除示例行。",
         "3. 日期请填写为 Excel 日期，或如 2020-07-01、2020/7/1、2020年7月1日 的文本。",
@@ -188,8 +201,8 @@ def _digits(value, what: str) -> str:
     """ID and phone numbers, which Excel likes to turn into (lossy) numbers."""
     if isinstance(value, float):
         if not value.is_integer() or abs(value) >= 2**53:
-            raise CellError(f"{what}被 Excel 保存成了数字，后几位已经丢失，无法还原；"
-                            f"请把该列设置为“文本”格式后重新填写{what}。")
+            raise CellError(_("{what}被 Excel 保存成了数字，后几位已经丢失，无法还原；"
+                              "请把该列设置为“文本”格式后重新填写{what}。").format(what=what))
         return str(int(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -211,7 +224,7 @@ def _date(value) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, datetime.time | datetime.timedelta):
-        raise CellError("日期格式不正确，请填写如 2020-07-01 的日期。")
+        raise CellError(_("日期格式不正确，请填写如 2020-07-01 的日期。"))
     text = _text(value)
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
@@ -223,13 +236,14 @@ def _date(value) -> datetime.date | None:
             if not 1900 <= d.year <= 2100:
                 break
             return d
-    raise CellError(f"“{text}”不是有效的日期，请填写如 2020-07-01 的日期。")
+    raise CellError(_("“{text}”不是有效的日期，请填写如 2020-07-01 的日期。").format(text=text))
 
 
 def _lookup(text: str, table: dict, what: str, choices: str):
+    """``what`` is a column's label; ``choices`` the values the file may hold (Chinese, the file's language)."""
     if text in table:
         return table[text]
-    raise CellError(f"{what}“{text}”不正确，应为{choices}。")
+    raise CellError(_("{column}“{text}”不正确，应为{choices}。").format(column=what, text=text, choices=choices))
 
 
 # ---- the report ---------------------------------------------------------------------------------------
@@ -238,12 +252,16 @@ def _lookup(text: str, table: dict, what: str, choices: str):
 @dataclass
 class Problem:
     row: int
-    column: str
+    column: str  # the column's title (Chinese, as in the file)
     message: str
 
     @property
+    def column_label(self) -> str:
+        return _(self.column)
+
+    @property
     def text(self) -> str:
-        return f"第{self.row}行：{self.message}"
+        return _("第{row}行：{message}").format(row=self.row, message=self.message)
 
 
 @dataclass
@@ -281,7 +299,7 @@ class RowReader:
         raw = self.cells[i]
         if raw is None or (type(raw) is str and not raw.strip()):
             if col.required:
-                self.error(key, f"{col.title}不能为空。")
+                self.error(key, _("{column}不能为空。").format(column=col.label))
             return None
         try:
             value = convert(raw)
@@ -290,7 +308,8 @@ class RowReader:
             return None
         if type(value) is str:
             if col.max_length and len(value) > col.max_length:
-                self.error(key, f"{col.title}不能超过{col.max_length}个字（现有{len(value)}个字）。")
+                self.error(key, _("{column}不能超过{limit}个字（现有{length}个字）。").format(
+                    column=col.label, limit=col.max_length, length=len(value)))
                 return None
         return value
 
@@ -302,7 +321,7 @@ def _header_key(value) -> str:
 def data_rows(kind: Kind, rows: list[list]) -> list[tuple[int, list]]:
     """Check the header against the template and return (Excel row number, cells) of the non-empty rows."""
     if not rows:
-        raise DomainError("文件中没有内容，请使用下载的模板填写后上传。")
+        raise DomainError(_("文件中没有内容，请使用下载的模板填写后上传。"))
     header = [_header_key(v) for v in rows[0]]
     while header and not header[-1]:
         header.pop()
@@ -311,11 +330,13 @@ def data_rows(kind: Kind, rows: list[list]) -> list[tuple[int, list]]:
         for i, title in enumerate(expected):
             got = header[i] if i < len(header) else ""
             if got != title:
-                raise DomainError(
-                    f"表头与{kind.noun}导入模板不一致：第{i + 1}列应为“{title}”，实际为“{got or '（空）'}”。"
-                    f"请下载最新模板，按模板的列填写后上传。")
-        raise DomainError(f"表头与{kind.noun}导入模板不一致：模板只有{len(expected)}列，"
-                          f"文件中多出了“{header[len(expected)]}”等列。请下载最新模板填写。")
+                raise DomainError(_(
+                    "表头与{noun}导入模板不一致：第{column}列应为“{expected}”，实际为“{got}”。"
+                    "请下载最新模板，按模板的列填写后上传。").format(
+                        noun=kind.noun_label, column=i + 1, expected=title, got=got or _("（空）")))
+        raise DomainError(_("表头与{noun}导入模板不一致：模板只有{count}列，文件中多出了“{extra}”等列。"
+                            "请下载最新模板填写。").format(
+                                noun=kind.noun_label, count=len(expected), extra=header[len(expected)]))
     width = len(expected)
     out = []
     for i, cells in enumerate(rows[1:], start=2):
@@ -328,7 +349,7 @@ def data_rows(kind: Kind, rows: list[list]) -> list[tuple[int, list]]:
             continue
         out.append((i, cells))
     if not out:
-        raise DomainError("文件中没有可导入的数据行，请在表头下方逐行填写。")
+        raise DomainError(_("文件中没有可导入的数据行，请在表头下方逐行填写。"))
     return out
 
 
@@ -388,12 +409,13 @@ def _audit_path(user, action: str, paths) -> str:
 # ---- organizations ------------------------------------------------------------------------------------
 
 def _or(words: list[str]) -> str:
-    """["党委", "党总支", "党支部"] -> "党委、党总支或党支部"."""
-    return "、".join(words[:-1]) + "或" + words[-1] if len(words) > 1 else "".join(words)
+    """["党委", "党总支", "党支部"] -> "党委、党总支或党支部" (the words are what the file holds: Chinese)."""
+    words = [str.__str__(w) for w in words]
+    return pgettext("list separator", "、").join(words[:-1]) + _("或") + words[-1] if len(words) > 1 else "".join(words)
 
 
 LEVELS = {label: value for value, label in Level.choices}
-LEVEL_CHOICES = _or([label for _, label in Level.choices])
+LEVEL_WORDS = [label for _value, label in Level.choices]
 # Stands in for a parent that could not be resolved, so that the rules about the row itself (a 党支部 needs a
 # type) are still reported; every level may sit under a 党委.
 _ANY_PARENT = Organization(name="", level=Level.COMMITTEE, archived=False)
@@ -407,7 +429,7 @@ def _types() -> tuple[dict[str, OrgType], str]:
         table[t.name] = t
         short = re.split(r"[（(]", t.name)[0].strip()
         table.setdefault(short, t)
-    return table, _or(names) or "（系统中尚无组织类型）"
+    return table, _or(names) or _("（系统中尚无组织类型）")
 
 
 def check_orgs(user, kind: Kind, rows: list[tuple[int, list]]):
@@ -417,7 +439,7 @@ def check_orgs(user, kind: Kind, rows: list[tuple[int, list]]):
     code_i, parent_i = kind.index["code"], kind.index["parent"]
     file_codes = {_text(cells[code_i]): n for n, cells in reversed(rows) if _text(cells[code_i])}
     taken = _existing((Organization, "code"), file_codes)
-    parent_codes = {_text(cells[parent_i]) for _, cells in rows} - {""}
+    parent_codes = {_text(cells[parent_i]) for _rownum, cells in rows} - {""}
     db_parents = _scoped_orgs_by_code(user, kind.manage, parent_codes)
 
     defined: dict[str, Organization] = {}  # codes of earlier rows -> an unsaved stand-in for placement
@@ -426,15 +448,15 @@ def check_orgs(user, kind: Kind, rows: list[tuple[int, list]]):
     for rownum, cells in rows:
         r = RowReader(kind, rownum, cells, report)
         if _is_example(kind, cells):
-            r.error("code", "这是模板中的示例行，请删除后再导入。")
+            r.error("code", _("这是模板中的示例行，请删除后再导入。"))
             continue
         code = r.get("code")
         name = r.get("name")
-        level = r.get("level", lambda v: _lookup(_text(v), LEVELS, "层级", LEVEL_CHOICES))
+        level = r.get("level", lambda v: _lookup(_text(v), LEVELS, _("层级"), _or(LEVEL_WORDS)))
         type_ok = True
         org_type = None
         if _text(r.raw("type")):
-            org_type = r.get("type", lambda v: _lookup(_text(v), types, "类型", type_choices))
+            org_type = r.get("type", lambda v: _lookup(_text(v), types, _("类型"), type_choices))
             type_ok = org_type is not None
         parent_code = r.get("parent")
         established_on = r.get("established_on", _date)
@@ -443,22 +465,23 @@ def check_orgs(user, kind: Kind, rows: list[tuple[int, list]]):
 
         if code:
             if code in taken:
-                r.error("code", f"组织编码“{code}”已被使用，请换一个。")
+                r.error("code", _("组织编码“{code}”已被使用，请换一个。").format(code=code))
             elif code in first_row:
-                r.error("code", f"组织编码“{code}”与第{first_row[code]}行重复。")
+                r.error("code", _("组织编码“{code}”与第{row}行重复。").format(code=code, row=first_row[code]))
         parent = None
         parent_from_file = False
         if parent_code and code and parent_code == code:
-            r.error("parent", "上级组织编码不能是本组织自己的编码。")
+            r.error("parent", _("上级组织编码不能是本组织自己的编码。"))
         elif parent_code:
             if parent_code in defined:
                 parent, parent_from_file = defined[parent_code], True
             elif parent_code in db_parents:
                 parent = db_parents[parent_code]
             elif parent_code in file_codes and file_codes[parent_code] > rownum:
-                r.error("parent", f"上级组织编码“{parent_code}”在本行之后才出现，请把上级组织放在下级组织之前。")
+                r.error("parent", _("上级组织编码“{code}”在本行之后才出现，请把上级组织放在下级组织之前。").format(
+                    code=parent_code))
             else:
-                r.error("parent", f"上级组织编码“{parent_code}”不存在或不在您的管理范围内。")
+                r.error("parent", _("上级组织编码“{code}”不存在或不在您的管理范围内。").format(code=parent_code))
         if level and type_ok:
             try:
                 check_placement(level, org_type, parent if parent is not None and parent.level else _ANY_PARENT)
@@ -507,14 +530,16 @@ def write_orgs(user, plans: list[dict], filename: str, request=None) -> int:
 # ---- members ------------------------------------------------------------------------------------------
 
 GENDERS = {label: value for value, label in Gender.choices}
+GENDER_WORDS = [label for _value, label in Gender.choices]  # 男、女
 STATUSES = {label: value for value, label in MemberStatus.choices} | {"正式": MemberStatus.FULL,
                                                                       "预备": MemberStatus.PROBATIONARY}
+STATUS_WORDS = [label for _value, label in MemberStatus.choices]  # 正式党员、预备党员
 FACT_COLUMNS = {"birth_date": "birth_date", "id_number": "id_number", "joined_on": "joined_on",
                 "confirmed_on": "confirmed_on", "status": "status"}
 
 
 def _id_number(value) -> str:
-    idn = normalize_id_number(_digits(value, "身份证号"))
+    idn = normalize_id_number(_digits(value, _("身份证号")))
     try:
         validate_id_number(idn)
     except ValidationError as exc:
@@ -523,7 +548,7 @@ def _id_number(value) -> str:
 
 
 def _phone(value) -> str:
-    phone = _digits(value, "手机号")
+    phone = _digits(value, _("手机号"))
     try:
         validate_phone(phone)
     except ValidationError as exc:
@@ -535,9 +560,9 @@ def check_members(user, kind: Kind, rows: list[tuple[int, list]]):
     """Validate a members file; returns (plans, report). Queries: one per chunk of IDs, one per chunk of codes."""
     report = Report()
     org_i, id_i = kind.index["org"], kind.index["id_number"]
-    branches = _scoped_orgs_by_code(user, kind.manage, {_text(cells[org_i]) for _, cells in rows} - {""})
+    branches = _scoped_orgs_by_code(user, kind.manage, {_text(cells[org_i]) for _rownum, cells in rows} - {""})
     ids_in_file = set()
-    for _, cells in rows:
+    for _rownum, cells in rows:
         try:
             ids_in_file.add(normalize_id_number(_digits(cells[id_i], "身份证号")))
         except CellError:
@@ -549,38 +574,39 @@ def check_members(user, kind: Kind, rows: list[tuple[int, list]]):
     for rownum, cells in rows:
         r = RowReader(kind, rownum, cells, report)
         if _is_example(kind, cells):
-            r.error("name", "这是模板中的示例行，请删除后再导入。")
+            r.error("name", _("这是模板中的示例行，请删除后再导入。"))
             continue
         name = r.get("name")
-        gender = r.get("gender", lambda v: _lookup(_text(v), GENDERS, "性别", "男或女"))
+        gender = r.get("gender", lambda v: _lookup(_text(v), GENDERS, _("性别"), _or(GENDER_WORDS)))
         birth_date = r.get("birth_date", _date)
         id_number = r.get("id_number", _id_number)
         phone = r.get("phone", _phone) or ""
         org_code = r.get("org")
         joined_on = r.get("joined_on", _date)
         confirmed_on = r.get("confirmed_on", _date)
-        status = r.get("status", lambda v: _lookup(_text(v), STATUSES, "党员类别", "正式党员或预备党员"))
+        status = r.get("status", lambda v: _lookup(_text(v), STATUSES, _("党员类别"), _or(STATUS_WORDS)))
         post = r.get("post") or ""
         title = r.get("title") or ""
         pledge = r.get("pledge") or ""
 
         if id_number:
             if id_number in registered:
-                r.error("id_number", "该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。")
+                r.error("id_number", _("该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。"))
             elif id_number in first_row:
-                r.error("id_number", f"身份证号与第{first_row[id_number]}行重复。")
+                r.error("id_number", _("身份证号与第{row}行重复。").format(row=first_row[id_number]))
             else:
                 first_row[id_number] = rownum
         org = None
         if org_code:
             org = branches.get(org_code)
             if org is None:
-                r.error("org", f"所在党支部编码“{org_code}”不存在或不在您的管理范围内。")
+                r.error("org", _("所在党支部编码“{code}”不存在或不在您的管理范围内。").format(code=org_code))
             elif org.level != Level.BRANCH:
-                r.error("org", f"“{org_code}”（{org.name}）是{org.get_level_display()}，党员应编入党支部。")
+                r.error("org", _("“{code}”（{name}）是{level}，党员应编入党支部。").format(
+                    code=org_code, name=org.name, level=org.get_level_display()))
                 org = None
             elif org.archived:
-                r.error("org", f"“{org_code}”（{org.name}）已撤销，不能新增党员。")
+                r.error("org", _("“{code}”（{name}）已撤销，不能新增党员。").format(code=org_code, name=org.name))
                 org = None
         facts = {"birth_date": birth_date, "id_number": id_number, "joined_on": joined_on,
                  "confirmed_on": confirmed_on, "status": status}
@@ -647,7 +673,7 @@ def write_members(user, plans: list[dict], filename: str, request=None) -> tuple
 def _kind(user, key: str) -> Kind:
     kind = KINDS.get(key)
     if kind is None:
-        raise Http404("页面不存在。")
+        raise Http404(_("页面不存在。"))
     require_capability(user, kind.capability)
     return kind
 
@@ -656,7 +682,7 @@ def _kind(user, key: str) -> Kind:
 def import_home(request):
     kinds = [k for k in KINDS.values() if can(request.user, k.capability)]
     if not kinds:
-        raise Http404("页面不存在，或您无权访问。")
+        raise Http404(_("页面不存在，或您无权访问。"))
     return render(request, "orgs/import_home.html", {"kinds": kinds})
 
 
@@ -686,7 +712,7 @@ def run_import(user, kind: Kind, upload, request=None) -> dict:
             return {"count": count, "pledges": pledges}
     except IntegrityError as exc:
         # Someone else registered the same code or ID number between the check and the write.
-        raise DomainError("导入时发现组织编码或身份证号已被他人同时登记，本次未导入任何数据，请重新上传。") from exc
+        raise DomainError(_("导入时发现组织编码或身份证号已被他人同时登记，本次未导入任何数据，请重新上传。")) from exc
 
 
 @login_required
@@ -697,9 +723,9 @@ def import_upload(request, kind):
         upload = request.FILES.get("file")
         ctx["filename"] = getattr(upload, "name", "")
         if upload is None:
-            ctx["file_error"] = "请选择要上传的 Excel（.xlsx）文件。"
+            ctx["file_error"] = _("请选择要上传的 Excel（.xlsx）文件。")
         elif not upload.size:
-            ctx["file_error"] = "上传的文件是空的，请选择按模板填写的 Excel（.xlsx）文件。"
+            ctx["file_error"] = _("上传的文件是空的，请选择按模板填写的 Excel（.xlsx）文件。")
         else:
             try:
                 result = run_import(request.user, kind, upload, request)
@@ -712,8 +738,14 @@ def import_upload(request, kind):
                     ctx["row_total"] = result["rows"]
                     ctx["truncated"] = len(result["problems"]) > MAX_SHOWN_ERRORS
                 elif kind.key == "orgs":
-                    ctx["success"] = f"已导入 {result['count']} 个党组织。"
+                    n = result["count"]
+                    ctx["success"] = ngettext("已导入 {n} 个党组织。", "已导入 {n} 个党组织。", n).format(n=n)
+                elif result["pledges"]:
+                    n = result["count"]
+                    ctx["success"] = ngettext("已导入 {n} 名党员，其中 {pledges} 名填写了本年度承诺。",
+                                              "已导入 {n} 名党员，其中 {pledges} 名填写了本年度承诺。", n).format(
+                                                  n=n, pledges=result["pledges"])
                 else:
-                    extra = f"，其中 {result['pledges']} 名填写了本年度承诺" if result["pledges"] else ""
-                    ctx["success"] = f"已导入 {result['count']} 名党员{extra}。"
+                    n = result["count"]
+                    ctx["success"] = ngettext("已导入 {n} 名党员。", "已导入 {n} 名党员。", n).format(n=n)
     return render(request, "orgs/import_result.html", ctx)
