@@ -1,5 +1,7 @@
 """The JSON API at /api/v1/: each app's Ninja router mounted here; docs served from local files."""
 
+from django.db import DataError
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from dangjian.core.api import TokenAuth, docs
@@ -25,3 +27,16 @@ api.add_router("/", "dangjian.assessments.api_benchmark.router")
 api.add_router("/", "dangjian.core.api_notifications.router")
 api.add_router("/", "dangjian.appraisal.api.router")
 api.add_router("/", "dangjian.service.api.router")
+
+
+@api.exception_handler(OverflowError)
+def _number_out_of_range(request, exc):
+    # An identifier or filter beyond the database's integer range (found by the schemathesis fuzz test): the
+    # same answer as any other bad parameter, instead of a server error. (PostgreSQL's "out of range" is a
+    # DataError, below.)
+    return api.create_response(request, {"detail": _("参数数值超出允许范围。")}, status=400)
+
+
+@api.exception_handler(DataError)
+def _data_out_of_range(request, exc):
+    return api.create_response(request, {"detail": _("参数数值超出允许范围。")}, status=400)

@@ -29,7 +29,7 @@ from dangjian.appraisal.models import (
 )
 from dangjian.appraisal.prefill import month_bounds
 from dangjian.core.access import get_scoped_or_404
-from dangjian.core.api_helpers import PageIn, api_errors, paginate, reads, writes
+from dangjian.core.api_helpers import DomainErrorOut, PageIn, api_errors, paginate, reads, writes
 from dangjian.core.errors import DomainError
 from dangjian.orgs.models import Level, Member, Organization
 
@@ -63,7 +63,7 @@ def batch_errors(view):
 # ---- schemas -------------------------------------------------------------------------------------------
 
 
-class RefOut(Schema):
+class ActivityRefOut(Schema):
     id: int = Field(..., title="编号")
     name: str = Field(..., title="名称")
 
@@ -76,7 +76,7 @@ class AttendanceIn(Schema):
 
 
 class AttendanceOut(Schema):
-    member: RefOut = Field(..., title="党员")
+    member: ActivityRefOut = Field(..., title="党员")
     status: AttendanceStatus = Field(..., title="出勤", description=STATUS_HELP)
     status_label: str = Field(..., title="出勤名称")
     note: str = Field("", title="说明")
@@ -84,14 +84,14 @@ class AttendanceOut(Schema):
 
 class MeetingOut(Schema):
     id: int = Field(..., title="组织生活编号")
-    org: RefOut = Field(..., title="党支部")
+    org: ActivityRefOut = Field(..., title="党支部")
     kind: MeetingKind = Field(..., title="类型", description=KIND_HELP)
     kind_label: str = Field(..., title="类型名称")
     title: str = Field(..., title="主题")
     date: datetime.date = Field(..., title="日期")
     place: str = Field("", title="地点")
     host: str = Field("", title="主持人")
-    lecturer: RefOut | None = Field(None, title="授课人")
+    lecturer: ActivityRefOut | None = Field(None, title="授课人")
     present: int = Field(..., title="出席人数")
     leave: int = Field(..., title="请假人数")
     absent: int = Field(..., title="缺席人数")
@@ -141,8 +141,8 @@ class MeetingPatchIn(Schema):
 
 class StudyOut(Schema):
     id: int = Field(..., title="学习记录编号")
-    member: RefOut = Field(..., title="党员")
-    org: RefOut = Field(..., title="党支部")
+    member: ActivityRefOut = Field(..., title="党员")
+    org: ActivityRefOut = Field(..., title="党支部")
     date: datetime.date = Field(..., title="学习日期")
     title: str = Field(..., title="学习内容")
     form: StudyForm = Field(..., title="形式", description=FORM_HELP)
@@ -156,13 +156,13 @@ class StudyPage(Schema):
     items: list[StudyOut] = Field(..., title="本页学习记录")
 
 
-class MemberFilter(Schema):
+class ActivityMemberFilter(Schema):
     org: int | None = Field(None, title="党支部编号")
     member: int | None = Field(None, title="党员编号")
     month: str | None = Field(None, pattern=MONTH, title="月份", description="YYYY-MM")
 
 
-class StudyFilter(MemberFilter):
+class StudyFilter(ActivityMemberFilter):
     form: StudyForm | None = Field(None, title="形式", description=FORM_HELP)
 
 
@@ -185,8 +185,8 @@ class StudyPatchIn(Schema):
 
 class DuesOut(Schema):
     id: int = Field(..., title="党费记录编号")
-    member: RefOut = Field(..., title="党员")
-    org: RefOut = Field(..., title="党支部")
+    member: ActivityRefOut = Field(..., title="党员")
+    org: ActivityRefOut = Field(..., title="党支部")
     month: str = Field(..., title="所属月份", description="YYYY-MM")
     amount: Decimal = Field(..., title="金额（元）")
     paid_on: datetime.date = Field(..., title="交纳日期")
@@ -198,7 +198,7 @@ class DuesPage(Schema):
     items: list[DuesOut] = Field(..., title="本页党费记录")
 
 
-class DuesFilter(MemberFilter):
+class DuesFilter(ActivityMemberFilter):
     on_time: bool | None = Field(None, title="按时交纳", description="false 只列出逾期交纳的")
 
 
@@ -216,8 +216,8 @@ class DuesPatchIn(Schema):
 
 class ServiceOut(Schema):
     id: int = Field(..., title="志愿服务记录编号")
-    member: RefOut = Field(..., title="党员")
-    org: RefOut = Field(..., title="党支部")
+    member: ActivityRefOut = Field(..., title="党员")
+    org: ActivityRefOut = Field(..., title="党支部")
     date: datetime.date = Field(..., title="服务日期")
     activity: str = Field(..., title="服务内容")
     hours: Decimal = Field(..., title="时长（小时）")
@@ -322,7 +322,7 @@ def _managed_member(user, member_id) -> Member:
 # ---- meetings ------------------------------------------------------------------------------------------
 
 
-@router.get("/activities/meetings", response=reads(MeetingPage), summary="组织生活列表",
+@router.get("/activities/meetings", response={**reads(MeetingPage), 400: DomainErrorOut}, summary="组织生活列表",
             description="权限范围内各支部的组织生活（三会一课、主题党日等）及出勤人数；可按支部、类型、月份、授课人筛选。")
 @api_errors
 def list_meetings(request, filters: Query[MeetingFilter], page: Query[PageIn]):
@@ -389,7 +389,7 @@ def delete_meeting(request, meeting_id: MeetingId):
 # ---- study records -------------------------------------------------------------------------------------
 
 
-@router.get("/activities/study-records", response=reads(StudyPage), summary="学习记录列表",
+@router.get("/activities/study-records", response={**reads(StudyPage), 400: DomainErrorOut}, summary="学习记录列表",
             description="支部看本支部党员的学习记录；党员看本人的。可按支部、党员、月份、形式筛选。")
 @api_errors
 def list_study(request, filters: Query[StudyFilter], page: Query[PageIn]):
@@ -446,7 +446,7 @@ def delete_study(request, record_id: StudyId):
 # ---- dues ----------------------------------------------------------------------------------------------
 
 
-@router.get("/activities/dues", response=reads(DuesPage), summary="党费交纳列表",
+@router.get("/activities/dues", response={**reads(DuesPage), 400: DomainErrorOut}, summary="党费交纳列表",
             description="支部看本支部党员的党费记录；党员看本人的。可按支部、党员、月份、是否按时筛选。")
 @api_errors
 def list_dues(request, filters: Query[DuesFilter], page: Query[PageIn]):
@@ -492,10 +492,10 @@ def delete_dues(request, payment_id: DuesId):
 # ---- service records -----------------------------------------------------------------------------------
 
 
-@router.get("/activities/service-records", response=reads(ServicePage), summary="志愿服务记录列表",
+@router.get("/activities/service-records", response={**reads(ServicePage), 400: DomainErrorOut}, summary="志愿服务记录列表",
             description="支部看本支部党员的志愿服务时长；党员看本人的。可按支部、党员、月份筛选。")
 @api_errors
-def list_service(request, filters: Query[MemberFilter], page: Query[PageIn]):
+def list_service(request, filters: Query[ActivityMemberFilter], page: Query[PageIn]):
     qs = act.visible_service(request.auth).select_related("member__org").filter(_member_q(filters),
                                                                                  _month_q(filters.month))
     result = paginate(qs.order_by("-date", "-id"), page)

@@ -22,7 +22,7 @@ GRADE_HELP = "excellent=优秀，qualified=合格，basic=基本合格，unquali
 AppraisalId = Annotated[int, Path(title="党员年度评议编号")]
 
 
-class OrgRef(Schema):
+class YearendOrgRef(Schema):
     id: int = Field(..., title="组织编号")
     name: str = Field(..., title="名称")
 
@@ -31,7 +31,7 @@ class AppraisalOut(Schema):
     id: int = Field(..., title="党员年度评议编号")
     review_id: int = Field(..., title="民主评议编号")
     year: int = Field(..., title="年度")
-    org: OrgRef = Field(..., title="党支部")
+    org: YearendOrgRef = Field(..., title="党支部")
     member_id: int = Field(..., title="党员编号")
     member_name: str = Field(..., title="姓名")
     months: int = Field(..., title="参评月数", description="本年已公示的月份数")

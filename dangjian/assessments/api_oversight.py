@@ -23,7 +23,7 @@ class OversightQuery(Schema):
     lenience: Decimal | None = Field(None, title="考评员宽严阈值", description="平均偏差的百分点，0–100，默认5")
 
 
-class PeriodOut(Schema):
+class OversightPeriodOut(Schema):
     id: int = Field(..., title="考评月份编号")
     label: str = Field(..., title="月份")
     owner: str = Field(..., title="考评党委")
@@ -31,7 +31,7 @@ class PeriodOut(Schema):
     finalized: bool = Field(..., title="已兑现")
 
 
-class OrgOut(Schema):
+class OversightOrgOut(Schema):
     id: int = Field(..., title="组织编号")
     name: str = Field(..., title="组织名称")
 
@@ -89,7 +89,7 @@ class RankedOut(Schema):
     rank: int = Field(..., title="同类排名", description="所选组织范围内；并列同名次")
 
 
-class PeerGroupOut(Schema):
+class OversightPeerGroupOut(Schema):
     level: str = Field(..., title="层级")
     org_type: int | None = Field(None, title="类型编号")
     label: str = Field(..., title="对标组")
@@ -176,11 +176,11 @@ class AssessorsOut(Schema):
 
 
 class OversightOut(Schema):
-    period: PeriodOut = Field(..., title="考评月份")
-    org: OrgOut = Field(..., title="统计范围")
+    period: OversightPeriodOut = Field(..., title="考评月份")
+    org: OversightOrgOut = Field(..., title="统计范围")
     progress: ProgressOut = Field(..., title="考评进度")
     distribution: DistributionOut = Field(..., title="得分率分布")
-    ranking: list[PeerGroupOut] = Field(..., title="同类排名")
+    ranking: list[OversightPeerGroupOut] = Field(..., title="同类排名")
     trend: TrendOut = Field(..., title="得分率趋势")
     weakest: WeakestOut = Field(..., title="薄弱细则")
     inflation: InflationOut = Field(..., title="自评虚高")

@@ -32,7 +32,7 @@ class CategoryOut(Schema):
     count: int = Field(..., title="数量")
 
 
-class AreaOut(Schema):
+class DashboardAreaOut(Schema):
     area: int | None = Field(None, title="服务区域编号", description="未指定区域时为 null")
     label: str = Field(..., title="服务区域")
     count: int = Field(..., title="数量")
@@ -48,7 +48,7 @@ class NeedMonthOut(Schema):
 class NeedsOut(Schema):
     total: int = Field(..., title="需求总数")
     by_category: list[CategoryOut] = Field(..., title="按类别")
-    by_area: list[AreaOut] = Field(..., title="按服务区域", description="数量最多的20个区域")
+    by_area: list[DashboardAreaOut] = Field(..., title="按服务区域", description="数量最多的20个区域")
     by_month: list[NeedMonthOut] = Field(..., title="按月")
 
 

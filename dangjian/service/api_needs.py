@@ -27,14 +27,14 @@ URGENCY_HELP = "normal=一般，urgent=紧急，critical=特急"
 STATE_HELP = "received=待受理，accepted=已受理，declined=不予受理"
 
 
-class OrgRef(Schema):
+class NeedOrgRef(Schema):
     id: int = Field(..., title="组织编号")
     name: str = Field(..., title="名称")
 
 
 class AreaOut(Schema):
     id: int = Field(..., title="服务区域编号")
-    org: OrgRef = Field(..., title="所属单位")
+    org: NeedOrgRef = Field(..., title="所属单位")
     name: str = Field(..., title="服务区域")
     grid_manager: str = Field(..., title="网格经理")
     note: str = Field(..., title="说明")
@@ -67,8 +67,8 @@ class TicketRef(Schema):
 class NeedOut(Schema):
     id: int = Field(..., title="需求编号（id）")
     number: str = Field(..., title="需求编号", description="如 XQ2026-000123，群众来电查询时报的编号")
-    org: OrgRef = Field(..., title="受理单位")
-    area: OrgRef | None = Field(None, title="服务区域")
+    org: NeedOrgRef = Field(..., title="受理单位")
+    area: NeedOrgRef | None = Field(None, title="服务区域")
     kind: NeedKind = Field(..., title="类型", description=KIND_HELP)
     category: NeedCategory = Field(..., title="类别", description=CATEGORY_HELP)
     source: NeedSource = Field(..., title="来源", description=SOURCE_HELP)

@@ -47,7 +47,7 @@ STATE_HELP = "draft=草稿，open=收集中，closed=已结束"
 QKIND_HELP = "scale=满意度量表（满意/比较满意/不太满意/不满意/不清楚），choice=单选，multi=多选，text=文字"
 
 
-class OrgRef(Schema):
+class SurveyOrgRef(Schema):
     id: int = Field(..., title="组织编号")
     name: str = Field(..., title="名称")
 
@@ -67,7 +67,7 @@ class SurveyOut(Schema):
     title: str = Field(..., title="问卷名称")
     kind: SurveyKind = Field(..., title="类型", description=KIND_HELP)
     state: SurveyState = Field(..., title="状态", description=STATE_HELP)
-    owner: OrgRef = Field(..., title="发起单位")
+    owner: SurveyOrgRef = Field(..., title="发起单位")
     intro: str = Field(..., title="卷首语")
     threshold: Decimal = Field(..., title="满意度预警线")
     min_responses: int = Field(..., title="预警最少样本数")
@@ -139,7 +139,7 @@ class OrderIn(Schema):
 
 class LinkOut(Schema):
     id: int = Field(..., title="链接编号")
-    org: OrgRef = Field(..., title="被评价单位")
+    org: SurveyOrgRef = Field(..., title="被评价单位")
     area_id: int | None = Field(None, title="服务区域编号")
     area_name: str | None = Field(None, title="服务区域")
     enabled: bool = Field(..., title="启用")
@@ -173,7 +173,7 @@ class AnswerOut(Schema):
 class ResponseOut(Schema):
     id: int = Field(..., title="答卷编号")
     survey_id: int = Field(..., title="问卷编号")
-    org: OrgRef = Field(..., title="被评价单位")
+    org: SurveyOrgRef = Field(..., title="被评价单位")
     area_id: int | None = Field(None, title="服务区域编号")
     month: str = Field(..., title="月份", description="YYYY-MM")
     score: Decimal | None = Field(None, title="得分", description="量表题得分的平均值（不清楚不计入）")
@@ -194,7 +194,7 @@ class ResponseFilter(Schema):
 
 class IndexOut(Schema):
     id: int = Field(..., title="编号")
-    org: OrgRef = Field(..., title="单位")
+    org: SurveyOrgRef = Field(..., title="单位")
     month: str = Field(..., title="月份", description="YYYY-MM")
     kind: SurveyKind = Field(..., title="类型", description=KIND_HELP)
     responses: int = Field(..., title="样本数")

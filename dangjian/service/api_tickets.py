@@ -43,7 +43,7 @@ ORIGIN_HELP = "need=需求，survey=满意度偏低，staff=自查发现"
 SATISFACTION_HELP = "satisfied=满意，fairly=比较满意，not_very=不太满意，unsatisfied=不满意，unknown=不清楚/未回访"
 
 
-class RefOut(Schema):
+class TicketRefOut(Schema):
     id: int = Field(..., title="编号")
     name: str = Field(..., title="名称")
 
@@ -51,8 +51,8 @@ class RefOut(Schema):
 class TicketOut(Schema):
     id: int = Field(..., title="编号（id）")
     number: str = Field(..., title="工单号")
-    org: RefOut = Field(..., title="责任单位")
-    area: RefOut | None = Field(None, title="服务区域")
+    org: TicketRefOut = Field(..., title="责任单位")
+    area: TicketRefOut | None = Field(None, title="服务区域")
     origin: str = Field(..., title="来源", description=ORIGIN_HELP)
     title: str = Field(..., title="标题")
     state: str = Field(..., title="状态", description=STATE_HELP)
@@ -60,7 +60,7 @@ class TicketOut(Schema):
     version: int = Field(..., title="版本号", description="修改或流转时带上，用于发现他人已修改")
     due_date: datetime.date | None = Field(None, title="完成期限")
     overdue: bool = Field(..., title="已逾期", description="未销号且已过完成期限")
-    owner: RefOut | None = Field(None, title="责任人")
+    owner: TicketRefOut | None = Field(None, title="责任人")
     created_at: datetime.datetime = Field(..., title="立项时间")
     closed_at: datetime.datetime | None = Field(None, title="销号时间")
 
@@ -138,7 +138,7 @@ class TicketPatchIn(Schema):
     org_id: int | None = Field(None, title="责任单位编号", description="只有党建管理员可调整，须在其管理范围内")
 
 
-class TransitionOut(Schema):
+class TicketTransitionOut(Schema):
     from_state: str = Field(..., title="原状态")
     to_state: str = Field(..., title="新状态")
     actor: str | None = Field(None, title="操作人")
@@ -146,18 +146,18 @@ class TransitionOut(Schema):
     at: datetime.datetime = Field(..., title="时间")
 
 
-class TransitionsOut(Schema):
+class TicketTransitionsOut(Schema):
     available: list[MoveOut] = Field(..., title="当前用户可执行的流转")
-    history: list[TransitionOut] = Field(..., title="流转记录", description="第一条为立项")
+    history: list[TicketTransitionOut] = Field(..., title="流转记录", description="第一条为立项")
 
 
-class MoveIn(Schema):
+class TicketMoveIn(Schema):
     to_state: TState = Field(..., title="目标状态", description=STATE_HELP)
     version: int = Field(..., title="版本号", description="当前看到的工单版本号")
     reason: str = Field("", title="理由", description="退回、撤销、重新打开时必填", max_length=500)
 
 
-class EvidenceOut(Schema):
+class TicketEvidenceOut(Schema):
     id: int = Field(..., title="编号")
     name: str = Field(..., title="文件名")
     content_type: str = Field(..., title="类型")
@@ -171,7 +171,7 @@ class ActionOut(Schema):
     date: datetime.date = Field(..., title="落实日期")
     text: str = Field(..., title="措施落实情况")
     created_by: str | None = Field(None, title="登记人")
-    evidence: list[EvidenceOut] = Field(..., title="佐证材料")
+    evidence: list[TicketEvidenceOut] = Field(..., title="佐证材料")
 
 
 class ActionPage(Schema):
@@ -334,7 +334,7 @@ def patch_ticket(request, ticket_id: TicketId, body: TicketPatchIn):
 # ---- transitions -------------------------------------------------------------------------------------------------
 
 
-@router.get("/tickets/{ticket_id}/transitions", response=reads(TransitionsOut), summary="流转记录和可执行的流转")
+@router.get("/tickets/{ticket_id}/transitions", response=reads(TicketTransitionsOut), summary="流转记录和可执行的流转")
 @api_errors
 def list_transitions(request, ticket_id: TicketId):
     user = request.auth
@@ -351,7 +351,7 @@ def list_transitions(request, ticket_id: TicketId):
                          "检查通过须填核查情况（来自需求的工单还须填满意度和回访日期）；销号须填固化与改进"
                          "（投诉还须举一反三）。退回、撤销、重新打开须填理由。")
 @api_errors
-def move_ticket(request, ticket_id: TicketId, body: MoveIn):
+def move_ticket(request, ticket_id: TicketId, body: TicketMoveIn):
     user = request.auth
     t = _ticket(user, ticket_id)
     services.move(user, t, body.to_state.value, version=body.version, reason=body.reason, request=request)
@@ -380,7 +380,7 @@ def create_action(request, ticket_id: TicketId, body: ActionIn):
     return 201, _action_dict(_actions(t).get(pk=a.pk))
 
 
-@router.post("/ticket-actions/{action_id}/evidence", response=writes(EvidenceOut, 201), summary="上传佐证材料",
+@router.post("/ticket-actions/{action_id}/evidence", response=writes(TicketEvidenceOut, 201), summary="上传佐证材料",
              description="multipart/form-data：file。PDF、JPG、PNG、Word、Excel、PowerPoint，按文件内容识别类型，"
                          "单个不超过 20 MB；只能在实施阶段上传。")
 @api_errors
@@ -402,7 +402,7 @@ def download_evidence(request, evidence_id: EvidenceId):
     return file_response(ev)
 
 
-@router.delete("/ticket-evidence/{evidence_id}", response=writes(EvidenceOut), summary="撤回佐证材料",
+@router.delete("/ticket-evidence/{evidence_id}", response=writes(TicketEvidenceOut), summary="撤回佐证材料",
                description="实施阶段可撤回；撤回后不再列出、不能下载，记录保留在审计日志中。")
 @api_errors
 def withdraw_evidence(request, evidence_id: EvidenceId):
