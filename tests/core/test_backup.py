@@ -128,3 +128,58 @@ def test_concurrent_writers_keep_one_chain(company):
     assert not errors
     report = verify_chain()
     assert report.ok and AuditEvent.objects.filter(action="export").count() == 60
+
+
+def test_restore_drill_reruns_the_close_with_identical_results(company, tmp_path):
+    """R5's drill: back up a database whose month is published but not finalized, restore the backup into a fresh,
+    empty database (as onto a new server, with `manage.py restore` in its own process), close the month in both
+    and compare: every result row (ordered by organization id, a stable key — the month has a tie), the peer
+    group figures, the states and the digest are identical."""
+    import datetime
+    from decimal import Decimal
+
+    from dangjian.assessments import services as assessments
+    from dangjian.assessments.close import finalize_period
+    from dangjian.standards.services import SYSTEM, load_default_set
+    from tests.assessments.test_close import drive_to_published
+    from tests.faults.child import close_state
+    from tests.faults.harness import empty_database, pg_drop, run_child
+
+    if connection.vendor == "postgresql" and not shutil.which("pg_restore"):
+        pytest.skip("pg_restore not installed (Debian: postgresql-client)")
+    c = company
+    load_default_set(c.staff, c.committee, 2026, publish=True)
+    period = assessments.open_period(c.staff, c.committee, "2026-10", submit_due=datetime.date(2026, 10, 25),
+                                     self_due=datetime.date(2026, 10, 28), assess_due=datetime.date(2026, 11, 5))
+    # branch_a and branch_b tie; branch_c is vetoed.
+    drive_to_published(c, period, {c.branch_a.pk: (Decimal("2.5"), False), c.branch_b.pk: (Decimal("2.5"), False),
+                                   c.branch_c.pk: (Decimal(1), True), c.general.pk: (Decimal(4), False)})
+    out = run("backup", "--dir", str(tmp_path / "backups"))
+    path = Path(out.strip().splitlines()[-1])
+
+    url = empty_database(tmp_path, "restore")
+    try:
+        restored = run_child(url, tmp_path, "manage", "restore", path, "--yes")
+        assert restored.returncode == 0 and restored.report["ok"], restored.stderr[-3000:]
+        assert "已从" in restored.report["output"] and "哈希链完整" in restored.report["output"]
+        closed = run_child(url, tmp_path, "manage", "finalize_month", "--period", period.pk)
+        assert closed.returncode == 0 and closed.report["ok"], closed.stderr[-3000:]
+        there = run_child(url, tmp_path, "close-state", period.pk)
+        assert there.returncode == 0, there.stderr[-3000:]
+        there = there.report
+    finally:
+        if connection.vendor == "postgresql":
+            pg_drop("f1_restore")
+
+    # The close here runs in a transaction rolled back afterwards: a finalized month refuses the DELETEs of the
+    # flush that ends a transactional test (its triggers, QUALITY.md R4).
+    with transaction.atomic():
+        finalize_period(SYSTEM, period)
+        here = close_state(period.pk)
+        transaction.set_rollback(True)
+    assert here["status"] == "finalized" and here["digest_ok"] and len(here["results"]) == 4
+    rank = {int(r["org_id"]): r["overall_rank"] for r in here["results"]}
+    assert rank[c.branch_a.pk] == rank[c.branch_b.pk]  # the tie
+    for mine, theirs in zip(here["results"], there["results"], strict=True):
+        assert mine == theirs
+    assert here == there
