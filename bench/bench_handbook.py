@@ -139,6 +139,10 @@ def build(args):
             total=total, vetoed=False, qualified=True, rank=e_i % len(members) + 1, branch_size=len(members),
             published_at=now))
     MemberResult.objects.bulk_create(results, batch_size=2000)
+    from dangjian.appraisal import close  # the branch months' figures and digests, as the close writes them
+
+    for p in periods:
+        close.engine(p).insert_aggregates(None, now, close.engine(p).digests(branch.pk), branch.pk)
     Pledge.objects.bulk_create([Pledge(member=m, year=args.year, text="立足变电运维岗位，带头执行“两票三制”，"
                                         "全年所辖变电站零误操作、零非计划停运，带领班组完成迎峰度夏保供电任务。")
                                 for m in members])

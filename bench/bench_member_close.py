@@ -62,7 +62,7 @@ def time_steps(close_module, steps: dict) -> None:
 
         setattr(owner, name, timed)
 
-    for name in ("insert_results", "insert_aggregates", "mark_published", "freeze_set"):
+    for name in ("insert_results", "digests", "insert_aggregates", "mark_published", "freeze_set"):
         wrap(close_module.MemberClose, name, name)
     wrap(close_module, "log_action", "audit")
     wrap(close_module, "_lock_period", "lock")
@@ -127,9 +127,10 @@ def main():
         line_t, eval_t = qn(MemberLine._meta.db_table), qn(MemberEvaluation._meta.db_table)
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(
-                f"UPDATE {line_t} SET count = CASE WHEN part = 'base' THEN (id %% 17 = 0) * 1 "
-                f"WHEN part = 'bonus' THEN id %% 3 WHEN part = 'deduction' THEN (id %% 11 = 0) * 1 "
-                f"ELSE (id %% 499 = 0) * 1 END "
+                f"UPDATE {line_t} SET count = CASE WHEN part = 'base' THEN (CASE WHEN id %% 17 = 0 THEN 1 ELSE 0 END) "
+                f"WHEN part = 'bonus' THEN id %% 3 "
+                f"WHEN part = 'deduction' THEN (CASE WHEN id %% 11 = 0 THEN 1 ELSE 0 END) "
+                f"ELSE (CASE WHEN id %% 499 = 0 THEN 1 ELSE 0 END) END "
                 f"WHERE evaluation_id IN (SELECT id FROM {eval_t} WHERE period_id IN ({marks}))", ids)
             cur.execute(
                 f"UPDATE {line_t} SET points = CASE WHEN part = 'base' THEN 10 - count * 10 "

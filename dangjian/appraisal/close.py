@@ -14,12 +14,23 @@ of members:
    month is closed, without a result);
 4. freeze the member standard set, audit.
 
+Each branch's published month gets a digest (QUALITY.md S6): after step 1, one ordered SELECT of the new result
+rows, SHA-256 in Python per branch, written into the ``BranchAggregate`` row by step 2 (the row is insert-only).
+``check_months`` recomputes it from the stored rows before the wall, the poster and the handbook show a month, and
+compares the aggregate's figures with the rows too; a mismatch refuses with a Chinese message, as the
+organizations' ``check_digest`` does.
+
 The database refuses changes to a published month afterwards (triggers, migration 0003). ``close_period`` ends a
 month for the whole subtree: it publishes what is ready and refuses while a member is not yet determined.
 
 The statements are the same SQL on SQLite and PostgreSQL (window functions and CTEs are in both); ``MemberClose``
 is the one interface, ``engine(period)`` returns it per connection, as the organization close does.
 """
+
+import hashlib
+import hmac
+import itertools
+import json
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
@@ -50,6 +61,102 @@ def _min(expr: str, cap: int | None) -> str:
 
 def _max(expr: str, floor: int | None) -> str:
     return expr if floor is None else f"(CASE WHEN {expr} < {int(floor)} THEN {int(floor)} ELSE {expr} END)"
+
+
+# ---- the digest of a branch's published month -----------------------------------------------------------------
+
+DIGEST_VERSION = "dangjian-member-close-v1"
+
+
+def _digest_select(where: str, alias: str = "") -> str:
+    """The result rows a digest covers, as integers and text that read the same on every engine (numbers in
+    tenths, booleans as 0/1), ordered by period, branch and member."""
+    r, p = MemberResult._meta.db_table, f"{alias}." if alias else ""
+    tenths = ", ".join(f"CAST(ROUND({p}{c} * 10) AS BIGINT)"
+                       for c in ("base", "bonus", "deduction", "self_total", "branch_total", "total"))
+    return (f"SELECT {p}period_id, {p}org_id, {p}member_id, {p}evaluation_id, {p}month, {p}member_name, {tenths}, "
+            f"CASE WHEN {p}vetoed THEN 1 ELSE 0 END, CASE WHEN {p}qualified THEN 1 ELSE 0 END, {p}rank, "
+            f"{p}branch_size FROM {r}{' ' + alias if alias else ''} WHERE {where} "
+            f"ORDER BY {p}period_id, {p}org_id, {p}member_id")
+
+
+def _digests(rows) -> dict[tuple[int, int], tuple[str, tuple]]:
+    """(period, branch) → (hex digest, (count, sum of totals in tenths, min, max, unqualified)) of rows from
+    ``_digest_select``."""
+    out = {}
+    for (period_id, org_id), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+        group = list(group)
+        h = hashlib.sha256(f"{DIGEST_VERSION}|{period_id}|{org_id}\n".encode())
+        # One f-string per row (twice as fast as joining the fields): member, evaluation, month, name, base,
+        # bonus, deduction, self, branch and final totals in tenths, vetoed, qualified, rank, branch size.
+        h.update("".join([f"{r[2]}|{r[3]}|{str(r[4])[:10]}|{r[5]}|{r[6]}|{r[7]}|{r[8]}|{r[9]}|{r[10]}|{r[11]}|"
+                          f"{r[12]}|{r[13]}|{r[14]}|{r[15]}\n" for r in group]).encode())
+        totals = [r[11] for r in group]
+        out[(period_id, org_id)] = (h.hexdigest(), (len(group), sum(totals), min(totals), max(totals),
+                                                    len(group) - sum(r[13] for r in group)))
+    return out
+
+
+def read_checked(where: str, params: list, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """Result rows (``r``: appraisal_memberresult) matching ``where``, each as ``_digest_select``'s sixteen
+    columns, then its aggregate's digest, count, average in hundredths, minimum and maximum in tenths and
+    unqualified (None without an aggregate), then the result's id. One ordered SELECT."""
+    r, agg = MemberResult._meta.db_table, BranchAggregate._meta.db_table
+    sql = _digest_select(where, alias="r").replace(
+        f" FROM {r} r ",
+        f", a.digest, a.count, CAST(ROUND(a.avg * 100) AS BIGINT), CAST(ROUND(a.min * 10) AS BIGINT), "
+        f"CAST(ROUND(a.max * 10) AS BIGINT), a.unqualified, r.id "
+        f"FROM {r} r LEFT JOIN {agg} a ON a.period_id = r.period_id AND a.org_id = r.org_id ")
+    with connections[using].cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def refused_in(rows: list[tuple], months: dict[tuple[int, int], object]) -> list:
+    """Of ``months`` ((period id, branch id) → month), those whose rows (from ``read_checked``, every row of each
+    of those branch months) no longer match the digest stored with their aggregate, whose aggregate's figures
+    (count, average, minimum, maximum, unqualified) no longer match the rows, or that have no aggregate or no
+    rows."""
+    stored = {(row[0], row[1]): row[16:22] for row in rows}
+    found = _digests([row[:16] for row in rows])
+    bad = []
+    for key, month in months.items():
+        if key not in found:
+            bad.append(month)
+            continue
+        digest, (count, total, low, high, unqualified) = found[key]
+        a_digest, a_count, a_avg, a_min, a_max, a_unq = stored[key]
+        ok = (bool(a_digest) and hmac.compare_digest(digest, a_digest) and a_count == count
+              and a_unq == unqualified and a_min == low and a_max == high
+              # the average was rounded to two places: within half a hundredth of the rows' own
+              and abs(a_avg * count - total * 10) * 2 <= count)
+        if not ok:
+            bad.append(month)
+    return bad
+
+
+def refused_months(months: dict[tuple[int, int], object], using: str = DEFAULT_DB_ALIAS) -> list:
+    """``refused_in`` for the branch months ``months``, read in one query."""
+    if not months:
+        return []
+    periods = sorted({p for p, _o in months})
+    orgs = sorted({o for _p, o in months})
+    rows = read_checked(f"r.period_id IN ({', '.join(['%s'] * len(periods))}) "
+                        f"AND r.org_id IN ({', '.join(['%s'] * len(orgs))})", [*periods, *orgs], using)
+    return refused_in(rows, months)
+
+
+def raise_refused(bad: list) -> None:
+    if bad:
+        labels = sorted({str(m)[:7] for m in bad})
+        raise DomainError(_("{months}党员评价公示结果的校验值不符，结果可能被改动，暂不能展示或导出，请联系系统管理员。")
+                          .format(months="、".join(labels[:6]) + ("等" if len(labels) > 6 else "")))
+
+
+def check_months(months: dict[tuple[int, int], object], using: str = DEFAULT_DB_ALIAS) -> None:
+    """For walls and posters: refuse (DomainError) to show published member months whose results no longer
+    match (``refused_months``)."""
+    raise_refused(refused_months(months, using))
 
 
 class MemberClose:
@@ -135,6 +242,11 @@ class MemberClose:
         params = [self.period.pk, False, *org_params, conn.ops.adapt_datefield_value(self.period.month),
                   conn.ops.adapt_datetimefield_value(now)]
         with conn.cursor() as cur:
+            if conn.vendor == "postgresql":
+                # The statement's estimated cost passes PostgreSQL's JIT thresholds and compiling it costs more
+                # than running it (as in the organizations' close, PostgresClose._no_jit). SET LOCAL: this
+                # transaction only — the close's other statements too.
+                cur.execute("SET LOCAL jit = off")
             cur.execute(sql, params)
             if cur.rowcount >= 0:
                 return cur.rowcount
@@ -162,21 +274,52 @@ class MemberClose:
             out.append(f"CAST({' + '.join(bonus)} AS BIGINT) AS {prefix}bonus")
         return ",\n                       ".join(out)
 
-    def insert_aggregates(self, user_id, now) -> int:
+    def _new_branches(self, org_id: int | None) -> tuple[str, list]:
+        """The result rows of the branches being published now: ``org_id``, or every branch of the month
+        without an aggregate yet."""
+        if org_id is not None:
+            return "period_id = %s AND org_id = %s", [self.period.pk, org_id]
+        agg = BranchAggregate._meta.db_table
+        return (f"period_id = %s AND org_id NOT IN (SELECT org_id FROM {agg} WHERE period_id = %s)",
+                [self.period.pk, self.period.pk])
+
+    def digests(self, org_id: int | None = None) -> dict[int, str]:
+        """Branch → digest of the results just written (one ordered SELECT, SHA-256 in Python)."""
+        where, params = self._new_branches(org_id)
+        with connections[self.using].cursor() as cur:
+            cur.execute(_digest_select(where), params)
+            return {org: digest for (_period, org), (digest, _figures) in _digests(cur.fetchall()).items()}
+
+    def _digest_table(self) -> str:
+        """A JSON object {branch id: digest} (one bound parameter) as rows (org_id, digest)."""
+        if connections[self.using].vendor == "postgresql":
+            return "SELECT CAST(key AS BIGINT) AS org_id, value AS digest FROM jsonb_each_text(CAST(%s AS jsonb))"
+        return "SELECT CAST(key AS INTEGER) AS org_id, value AS digest FROM json_each(%s)"
+
+    def insert_aggregates(self, user_id, now, digests: dict[int, str], org_id: int | None = None) -> int:
+        """One aggregate per branch of ``digests`` (from ``digests()``), with its digest: the row is
+        insert-only, so the digest goes in with it. CROSS JOIN with the digests first: SQLite then looks the
+        branches' figures up through an automatic index instead of scanning the JSON once per branch (60 → 2 ms
+        at 500 branches)."""
+        if not digests:
+            return 0
         r, agg = MemberResult._meta.db_table, BranchAggregate._meta.db_table
         conn = connections[self.using]
+        where, params = self._new_branches(org_id)
         sql = f"""
             INSERT INTO {agg} (period_id, org_id, org_path, month, count, avg, min, max, unqualified,
                                published_by_id, published_at, digest)
-            SELECT period_id, org_id, MIN(org_path), MIN(month), COUNT(*),
-                   ROUND(AVG(CAST(ROUND(total * 10) AS INTEGER)) / 10.0, 2), MIN(total), MAX(total),
-                   SUM(CASE WHEN qualified THEN 0 ELSE 1 END), %s, %s, ''
-            FROM {r}
-            WHERE period_id = %s AND org_id NOT IN (SELECT org_id FROM {agg} WHERE period_id = %s)
-            GROUP BY period_id, org_id
+            SELECT g.period_id, g.org_id, g.org_path, g.month, g.n, g.avg, g.lo, g.hi, g.unq, %s, %s, d.digest
+            FROM ({self._digest_table()}) d
+            CROSS JOIN (SELECT period_id, org_id, MIN(org_path) AS org_path, MIN(month) AS month, COUNT(*) AS n,
+                               ROUND(AVG(CAST(ROUND(total * 10) AS INTEGER)) / 10.0, 2) AS avg, MIN(total) AS lo,
+                               MAX(total) AS hi, SUM(CASE WHEN qualified THEN 0 ELSE 1 END) AS unq
+                        FROM {r} WHERE {where} GROUP BY period_id, org_id) g
+            WHERE g.org_id = d.org_id
         """
         with conn.cursor() as cur:
-            cur.execute(sql, [user_id, conn.ops.adapt_datetimefield_value(now), self.period.pk, self.period.pk])
+            cur.execute(sql, [user_id, conn.ops.adapt_datetimefield_value(now),
+                              json.dumps({str(k): v for k, v in digests.items()}), *params])
             return cur.rowcount
 
     def mark_published(self, user_id, now) -> int:
@@ -237,7 +380,7 @@ def publish_branch(user, period: AppraisalPeriod, org) -> BranchAggregate:
     now = timezone.now()
     close = engine(period)
     count = close.insert_results(org.pk, now)
-    close.insert_aggregates(_u(user) and user.pk, now)
+    close.insert_aggregates(_u(user) and user.pk, now, close.digests(org.pk), org.pk)
     close.mark_published(_u(user) and user.pk, now)
     close.freeze_set(now)
     aggregate = BranchAggregate.objects.get(period=period, org=org)
@@ -257,7 +400,7 @@ def publish_ready(user, period: AppraisalPeriod) -> int:
     now = timezone.now()
     close = engine(period)
     count = close.insert_results(None, now)
-    branches = close.insert_aggregates(_u(user) and user.pk, now)
+    branches = close.insert_aggregates(_u(user) and user.pk, now, close.digests())
     close.mark_published(_u(user) and user.pk, now)
     if count:
         close.freeze_set(now)

@@ -8,7 +8,9 @@ lines under every month. One member, or a whole branch in one file: each member 
 numbered "第 x 页" within each member's handbook, and the PDF's outline has one entry per member.
 
 Reading is set-based: the members, their pledges, the year's results, the published months' lines and the study
-records are five queries whatever the number of members (``collect``). The font is embedded (core.pdf), so every
+records are five queries whatever the number of members (``collect``). The results are read with every result of
+their branch months and checked against the digests the close stored (QUALITY.md S6, ``appraisal.close``): a
+month whose results were changed afterwards refuses the PDF with a Chinese message. The font is embedded (core.pdf), so every
 viewer shows the same Chinese text.
 """
 
@@ -19,8 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
+from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from reportlab.lib import colors
@@ -43,7 +47,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dangjian.appraisal.models import OWN_ACTIONS, AState, MemberLine, MemberResult, StudyForm, StudyRecord
+from dangjian.appraisal.close import raise_refused, read_checked, refused_in, refused_months
+from dangjian.appraisal.models import (
+    OWN_ACTIONS,
+    AState,
+    MemberLine,
+    MemberResult,
+    StudyForm,
+    StudyRecord,
+)
 from dangjian.core.access import get_scoped_or_404, require, scope
 from dangjian.core.audit import log_action
 from dangjian.core.errors import DomainError
@@ -119,16 +131,14 @@ class Book:
 
 
 def collect(members_qs, year: int) -> list[Book]:
-    """The handbooks of ``members_qs`` for ``year``: five queries whatever the number of members."""
+    """The handbooks of ``members_qs`` for ``year``: five queries whatever the number of members. DomainError
+    when a published month read no longer matches its digest."""
     members = list(members_qs.select_related("org").only(
         "id", "name", "post", "title", "joined_on", "confirmed_on", "status", "org__id", "org__name"))
     ids = members_qs.values("pk")
     start, end = datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
     pledges = dict(Pledge.objects.filter(member__in=ids, year=year).values_list("member_id", "text"))
-    results = {(r.member_id, r.month): r for r in MemberResult.objects.filter(
-        member__in=ids, month__gte=start, month__lt=end).only(
-        "id", "member_id", "month", "base", "bonus", "deduction", "self_total", "total", "vetoed", "qualified",
-        "rank", "branch_size", "evaluation_id")}
+    results = checked_results([m.pk for m in members], start, end)
     lines = defaultdict(list)
     for row in (MemberLine.objects.filter(
             evaluation__member__in=ids, evaluation__state=AState.PUBLISHED,
@@ -150,6 +160,42 @@ def collect(members_qs, year: int) -> list[Book]:
             book.months.append(Month(month=month, result=r, lines=lines.get(r.evaluation_id, []) if r else []))
         books.append(book)
     return books
+
+
+def _tenths(n: int) -> Decimal:
+    return Decimal(n).scaleb(-1)
+
+
+def checked_results(member_ids: list[int], start: datetime.date, end: datetime.date) -> dict:
+    """(member, month) → the member's published result of a month in [start, end), read with every result of the
+    same branch months and checked against the digest stored when each was published (QUALITY.md S6): one query.
+    DomainError when a branch month no longer matches its digest or figures, or has no aggregate."""
+    if not member_ids:
+        return {}
+    r = MemberResult._meta.db_table
+    ops = connection.ops
+    rows = read_checked(
+        f"(r.period_id, r.org_id) IN (SELECT period_id, org_id FROM {r} WHERE member_id IN "
+        f"({', '.join(['%s'] * len(member_ids))}) AND month >= %s AND month < %s)",
+        [*member_ids, ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)])
+    raise_refused(refused_in(rows, {(row[0], row[1]): row[4] for row in rows}))
+    wanted, results = set(member_ids), {}
+    for row in rows:
+        if row[2] not in wanted:
+            continue
+        month = row[4] if isinstance(row[4], datetime.date) else datetime.date.fromisoformat(str(row[4])[:10])
+        results[(row[2], month)] = MemberResult(
+            id=row[22], period_id=row[0], org_id=row[1], member_id=row[2], evaluation_id=row[3], month=month,
+            member_name=row[5], base=_tenths(row[6]), bonus=_tenths(row[7]), deduction=_tenths(row[8]),
+            self_total=_tenths(row[9]), branch_total=_tenths(row[10]), total=_tenths(row[11]),
+            vetoed=bool(row[12]), qualified=bool(row[13]), rank=row[14], branch_size=row[15])
+    return results
+
+
+def check_results(results) -> None:
+    """Refuse (DomainError) when a branch month of ``results`` (MemberResult rows) no longer matches the digest
+    stored when it was published, or has no published aggregate at all: one query."""
+    raise_refused(refused_months({(r.period_id, r.org_id): r.month for r in results}))
 
 
 # ---- the services: check, build, audit as an export -------------------------------------------------------------
@@ -293,7 +339,7 @@ def _cover(st: _Styles, book: Book, year: int) -> list:
         [_("姓　　名"), m.name],
         [_("所在支部"), m.org.name],
         [_("岗　　位"), m.post or "—"],
-        [_("入党时间"), f"{m.joined_on:%Y年%m月%d日}" if m.joined_on else "—"],
+        [_("入党时间"), dateformat.format(m.joined_on, _("Y年m月d日")) if m.joined_on else "—"],
         [_("党员类别"), str(status) or "—"],
     ]
     table = Table([[Paragraph(escape(str(k)), st.cover), Paragraph(escape(str(v)), st.cover)] for k, v in rows],

@@ -57,6 +57,16 @@ def _photo_response(name: str) -> FileResponse:
     return resp
 
 
+def _build(request, org: Organization, month: str | None, *, public: bool = False):
+    """(wall, None), or (None, the refusal page) when the month's results no longer match the digest stored at
+    publication (QUALITY.md S6): then nothing of the month is shown or exported."""
+    try:
+        return services.build_wall(org, month), None
+    except DomainError as exc:
+        return None, render(request, "appraisal/wall/refused.html",
+                            {"org": org, "message": exc.message, "public": public}, status=409)
+
+
 def _public_wall_or_none(org: Organization) -> PublicWall | None:
     return PublicWall.objects.filter(org=org).first()
 
@@ -101,7 +111,9 @@ def wall_index(request):
 def wall_detail(request, org_id):
     user = request.user
     org = _org(request, org_id)
-    wall = services.build_wall(org, request.GET.get("month"))
+    wall, refused = _build(request, org, request.GET.get("month"))
+    if refused:
+        return refused
     if wants_xlsx(request) and wall.month:
         rows = ((c.name, c.post, c.pledge, c.total, _("合格") if c.qualified else _("不合格"), c.rank)
                 for c in wall.cards)
@@ -145,7 +157,9 @@ def _screen_context(request, wall, *, public_key: str | None, photo_url_name: st
 def wall_screen(request, org_id):
     """The big screen (大屏) for the office TV: dark, large type, pages of cards turning by themselves."""
     org = _org(request, org_id)
-    wall = services.build_wall(org, request.GET.get("month"))
+    wall, refused = _build(request, org, request.GET.get("month"))
+    if refused:
+        return refused
     public = _public_wall_or_none(org)
     ctx = _screen_context(request, wall, public_key=public.key if public and public.enabled else None,
                           photo_url_name="appraisal:wall_photo", photo_arg=org.pk)
@@ -156,7 +170,9 @@ def wall_screen(request, org_id):
 def wall_poster(request, org_id):
     """The A3 poster (PDF) of a published month."""
     org = _org(request, org_id)
-    wall = services.build_wall(org, request.GET.get("month"))
+    wall, refused = _build(request, org, request.GET.get("month"))
+    if refused:
+        return refused
     if wall.month is None:
         messages.error(request, _("本支部还没有公示的月度评价结果，无法生成海报。"))
         return redirect("appraisal:wall_detail", org.pk)
@@ -237,13 +253,17 @@ def wall_qr(request, org_id):
 
 def wall_public(request, key):
     public = services.public_wall_for(key)
-    wall = services.build_wall(public.org, request.GET.get("month"))
+    wall, refused = _build(request, public.org, request.GET.get("month"), public=True)
+    if refused:
+        return refused
     return render(request, "appraisal/wall/public.html", {"wall": wall, "key": key})
 
 
 def wall_public_screen(request, key):
     public = services.public_wall_for(key)
-    wall = services.build_wall(public.org, request.GET.get("month"))
+    wall, refused = _build(request, public.org, request.GET.get("month"), public=True)
+    if refused:
+        return refused
     ctx = _screen_context(request, wall, public_key=key, photo_url_name="appraisal:wall_public_photo",
                           photo_arg=key)
     ctx["public"] = True
@@ -257,7 +277,9 @@ def wall_public_photo(request, key, member_id):
 
 def wall_public_feedback(request, key):
     public = services.public_wall_for(key)
-    wall = services.build_wall(public.org)
+    wall, refused = _build(request, public.org, None, public=True)
+    if refused:
+        return refused
     members = wall.member_choices()
     status = 200
     if request.method == "POST":

@@ -4,6 +4,9 @@
   ``MemberResult`` rows with each member's photo, post (as it was that month) and pledge of that year — in two
   queries whatever the branch's size. The cards carry only what a wall shows; the pages, the big screen, the
   poster and the API all render from them.
+- Before a month is shown its results are checked against the digest the close stored (QUALITY.md S6,
+  ``appraisal.close.check_months``, one more query): a month whose results were changed afterwards raises
+  ``DomainError`` and nothing of it is shown.
 - Whether ranks are shown is the month's member standard set's ``public_ranking`` (off by default: then no rank
   and the cards are ordered by name; the score is still shown).
 - The public link (``PublicWall``): the branch opens, renews (old QR codes stop working) or closes it.
@@ -27,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangjian.appraisal.close import check_months
 from dangjian.appraisal.models import BranchAggregate, FeedbackKind, MemberResult, PublicWall, WallFeedback
 from dangjian.core import public
 from dangjian.core.access import require, scope
@@ -123,7 +127,8 @@ class Wall:
 def build_wall(org: Organization, month_text: str | None = None) -> Wall:
     """The wall of ``org`` for the published month ``month_text`` (``YYYY-MM``), or the latest published month.
 
-    Two queries: the branch's published months with the chosen month's figures, then its members' cards. A month
+    Three queries: the branch's published months with the chosen month's figures, the month's results checked
+    against the digest stored with them (``check_months``: DomainError when they no longer match), then its members' cards. A month
     that is malformed or not published raises Http404; a branch without any published month gets an empty wall."""
     aggregates = list(
         BranchAggregate.objects.filter(org=org)
@@ -144,6 +149,7 @@ def build_wall(org: Organization, month_text: str | None = None) -> Wall:
     else:
         return wall
     agg = by_month[month]
+    check_months({(agg["period_id"], org.pk): month})
     wall.month = month
     wall.public_ranking = bool(agg["period__standard_set__public_ranking"])
     wall.count, wall.unqualified, wall.published_at = agg["count"], agg["unqualified"], agg["published_at"]

@@ -16,10 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dangjian.appraisal import handbook
+from dangjian.appraisal import close, handbook
 from dangjian.appraisal.models import (
     AppraisalPeriod,
     AState,
+    BranchAggregate,
     MemberEvaluation,
     MemberLine,
     MemberResult,
@@ -84,6 +85,16 @@ def publish(ms, owner, rows):
                      total=D(r["total"]), vetoed=r.get("vetoed", False), qualified=r.get("qualified", True),
                      rank=r.get("rank", 1), branch_size=r.get("size", 1), published_at=now)
         for ev, r in zip(evs, rows, strict=True)])
+    # The branch months' figures and digests, as the close writes them (the wall and the handbook check them).
+    for period in periods.values():
+        for org_id, digest in close.engine(period).digests().items():
+            mine = MemberResult.objects.filter(period=period, org_id=org_id)
+            totals = list(mine.values_list("total", flat=True))
+            first = mine.first()
+            BranchAggregate.objects.create(
+                period=period, org_id=org_id, org_path=first.org_path, month=period.month, count=len(totals),
+                avg=(sum(totals) / len(totals)).quantize(D("0.01")), min=min(totals), max=max(totals),
+                unqualified=mine.filter(qualified=False).count(), published_at=now, digest=digest)
     return evs
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
+from dangjian.appraisal import close
 from dangjian.appraisal import wall as services
 from dangjian.appraisal.models import (
     AppraisalPeriod,
@@ -101,7 +102,8 @@ def publish_month(company, org, members, month=OCT, *, public_ranking=False, tot
     BranchAggregate.objects.create(
         period=period, org=org, org_path=org.path, month=month, count=len(members),
         avg=(sum(values) / len(values)).quantize(D("0.01")), min=min(values), max=max(values),
-        unqualified=sum(1 for v in values if v < 60), published_at=now)
+        unqualified=sum(1 for v in values if v < 60), published_at=now,
+        digest=close.engine(period).digests(org.pk)[org.pk])
     return period
 
 
