@@ -11,23 +11,9 @@ from django.db import connection, connections
 from dangjian.appraisal import wall as services
 from dangjian.appraisal.models import WallFeedback
 from tests.appraisal.test_wall import publish_month
-from tests.audit_db import allow_audit_deletes
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def flushable_audit(django_db_setup, django_db_blocker):
-    """The flush after a transactional test empties the audit and result tables (tests/audit_db.py); the rows
-    the migrations seeded are put back at the end."""
-    with django_db_blocker.unblock():
-        allow_audit_deletes(connection, True)
-    yield
-    with django_db_blocker.unblock():
-        allow_audit_deletes(connection, False)
-        seeded = getattr(connection, "_test_serialized_contents", None)
-        if seeded:
-            connection.creation.deserialize_db_from_string(seeded)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("flushable_audit")]
 
 
 def _race(key: str, clients: list[str]) -> tuple[int, list[Exception]]:

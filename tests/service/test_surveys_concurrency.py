@@ -10,24 +10,10 @@ from django.db import connection, connections
 from dangjian.core.errors import DomainError
 from dangjian.service import surveys as svc
 from dangjian.service.models import SurveyResponse, Ticket
-from tests.audit_db import allow_audit_deletes
 from tests.service.test_surveys_indices import MONTH, add_responses, make_open_survey
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def flushable_audit(django_db_setup, django_db_blocker):
-    """The flush after a transactional test empties the audit table (tests/audit_db.py); the rows the migrations
-    seeded are put back at the end."""
-    with django_db_blocker.unblock():
-        allow_audit_deletes(connection, True)
-    yield
-    with django_db_blocker.unblock():
-        allow_audit_deletes(connection, False)
-        seeded = getattr(connection, "_test_serialized_contents", None)
-        if seeded:
-            connection.creation.deserialize_db_from_string(seeded)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("flushable_audit")]
 
 
 def _race(n: int, work) -> tuple[int, list[Exception]]:

@@ -1,10 +1,9 @@
 """manage.py remind_deadlines: the daily reminders before the deadlines of the monthly evaluations (see ``help``)."""
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from dangjian.assessments.reminders import send_reminders
+from dangjian.core.management.options import day_option
 
 
 class Command(BaseCommand):
@@ -20,13 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="以该日期（YYYY-MM-DD）为“今天”计算，默认为今天；用于补发或测试。")
 
     def handle(self, *args, date=None, **options):
-        today = None
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date)
-            except ValueError as exc:
-                raise CommandError("日期格式应为 YYYY-MM-DD，例如 2026-05-01。") from exc
-        counts = send_reminders(today)
+        counts = send_reminders(day_option(date))
         self.stdout.write(
             "已检查进行中的组织考评月份 {periods} 个、党员评价月份 {member_periods} 个；"
             "新发站内消息 {messages} 条，邮件 {emails} 封。".format(**counts))

@@ -1,9 +1,8 @@
 """manage.py remind_tickets: the daily reminder of overdue and nearly due PDCA tickets (see ``help``)."""
 
-import datetime
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from dangjian.core.management.options import day_option
 from dangjian.service.tickets import REMIND_DAYS, remind_due
 
 
@@ -23,13 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="以该日期（YYYY-MM-DD）为“今天”计算，默认为今天；用于补发或测试。")
 
     def handle(self, *args, date=None, **options):
-        today = None
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date)
-            except ValueError as exc:
-                raise CommandError("日期格式应为 YYYY-MM-DD，例如 2026-05-01。") from exc
-        counts = remind_due(today)
+        counts = remind_due(day_option(date))
         self.stdout.write(
             "已提醒工单 {tickets} 张（其中逾期 {overdue} 张），发送邮件 {emails} 封；"
             "无人可通知 {unreachable} 张，发送失败 {failed} 封。".format(**counts))
