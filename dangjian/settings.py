@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "dangjian.core",
     "dangjian.orgs",
     "dangjian.standards",
@@ -112,6 +114,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (ARCHITECTURE.md): Django's tasks API. TASKS_BACKEND=immediate (the default: `make run`, tests)
+# runs a task inside the request that enqueues it; TASKS_BACKEND=database stores it for `manage.py worker`
+# processes on any machine (django-tasks-db). A worker that stops heartbeating for WORKER_LEASE_SECONDS has its
+# running task handed to another worker; every task is idempotent (docs/decisions.md, "Background work").
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "database": "django_tasks_db.DatabaseBackend",
+        }[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", 5))
+WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", 60))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -192,3 +192,23 @@ class Notification(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running ``manage.py worker`` process, refreshed every WORKER_HEARTBEAT_SECONDS.
+
+    A task marked running by a worker whose row is older than WORKER_LEASE_SECONDS (killed, machine lost) is put
+    back in the queue by the next live worker (dangjian.core.worker)."""
+
+    worker_id = models.CharField("进程标识", max_length=64, primary_key=True)
+    hostname = models.CharField("主机", max_length=255, blank=True)
+    pid = models.PositiveIntegerField("进程号", default=0)
+    started_at = models.DateTimeField("启动时间", default=timezone.now)
+    last_seen = models.DateTimeField("最近心跳", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "后台任务进程"
+        verbose_name_plural = "后台任务进程"
+
+    def __str__(self):
+        return f"{self.worker_id}@{self.hostname}"
