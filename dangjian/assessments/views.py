@@ -229,12 +229,21 @@ def period_detail(request, pk):
     publicity_until = (close.publicity_open_until(period, today)
                        if close is not None and period.status == PeriodStatus.OPEN
                        and (counts.get(State.PUBLISHED) or counts.get(State.OBJECTED)) else None)
+    can_finalize = manage and period.status == PeriodStatus.OPEN and close is not None
+    finalize_pending = None
+    if can_finalize:
+        from dangjian.assessments import tasks
+        from dangjian.core.tasks import in_background
+
+        # With a task worker (TASKS_BACKEND=database) a submitted close waits in the queue: say so, no second click.
+        if in_background(tasks.finalize_period_task):
+            finalize_pending = tasks.pending_finalize(period.pk)
     return render(request, "assessments/period_detail.html", {
         "period": period, "page": page, "query": query, "f": f, "cards": cards, "total": total,
         "overdue_n": overdue_n, "done": done, "done_pct": round(100 * done / total) if total else 0,
         "states": State.choices, "levels": Level.choices, "types": OrgType.objects.all(),
         "can_manage": manage and period.status == PeriodStatus.OPEN, "assessed_n": counts.get(State.ASSESSED, 0),
-        "can_finalize": manage and period.status == PeriodStatus.OPEN and close is not None,
+        "can_finalize": can_finalize, "finalize_pending": finalize_pending,
         "today": today, "publicity_until": publicity_until, "subtree": sub[1] if sub else None,
     })
 
@@ -261,17 +270,23 @@ def period_publish(request, pk):
 @require_POST
 @deny_as_404
 def period_finalize(request, pk):
-    """月兑现 of the whole month, by the month close (``close.finalize_period``)."""
+    """月兑现 of the whole month, by the month close (``close.finalize_period``) through ``tasks.submit_finalize``:
+    in the request (immediate backend) or queued for a worker (TASKS_BACKEND=database)."""
     period = _managed_period(request, pk)
-    close = close_module()
-    if close is None:
+    if close_module() is None:
         raise Http404
+    from dangjian.assessments import tasks
+
     try:
-        close.finalize_period(request.user, period)
+        submitted = tasks.submit_finalize(request.user, period)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("{month} 已兑现并锁定。").format(month=period.label))
+        if submitted.queued:
+            messages.info(request, _("{month} 的兑现已提交，正在后台进行；完成或失败时会通过站内消息通知您。").format(
+                month=period.label))
+        else:
+            messages.success(request, _("{month} 已兑现并锁定。").format(month=period.label))
     return redirect("assessments:period_detail", period.pk)
 
 

@@ -34,6 +34,8 @@ KINDS = {
     "eval.published": gettext_noop("结果公示"),
     "eval.objection": gettext_noop("异议"),
     "eval.objection_answered": gettext_noop("异议答复"),
+    "eval.finalized": gettext_noop("月兑现完成"),
+    "eval.finalize_failed": gettext_noop("月兑现未完成"),
     "appraisal.self_due": gettext_noop("党员自评提醒"),
     "appraisal.determine_due": gettext_noop("党员评定提醒"),
     "ticket.due": gettext_noop("工单到期"),

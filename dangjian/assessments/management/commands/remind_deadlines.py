@@ -3,7 +3,9 @@
 from django.core.management.base import BaseCommand
 
 from dangjian.assessments.reminders import send_reminders
+from dangjian.assessments.tasks import remind_deadlines_task
 from dangjian.core.management.options import day_option
+from dangjian.core.tasks import in_background
 
 
 class Command(BaseCommand):
@@ -17,9 +19,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="以该日期（YYYY-MM-DD）为“今天”计算，默认为今天；用于补发或测试。")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="提交为后台任务（remind_deadlines_task），TASKS_BACKEND=database 时由 manage.py worker 执行")
 
-    def handle(self, *args, date=None, **options):
-        counts = send_reminders(day_option(date))
+    def handle(self, *args, date=None, enqueue=False, **options):
+        day = day_option(date)
+        if enqueue and in_background(remind_deadlines_task):
+            result = remind_deadlines_task.enqueue(day=day.isoformat() if day else None)
+            self.stdout.write(f"已提交截止提醒任务 {result.id}，由后台任务进程执行。")
+            return
+        counts = send_reminders(day)
         self.stdout.write(
             "已检查进行中的组织考评月份 {periods} 个、党员评价月份 {member_periods} 个；"
             "新发站内消息 {messages} 条，邮件 {emails} 封。".format(**counts))

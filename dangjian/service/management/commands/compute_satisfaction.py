@@ -2,16 +2,11 @@
 tickets of low ones. Run nightly from cron; without --month it does this month and the previous one (late
 corrections of last month land too). Idempotent: a second run opens no new ticket."""
 
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
 
-from dangjian.core.audit import log_action
-from dangjian.core.dates import month_start
 from dangjian.core.errors import DomainError
-from dangjian.service import surveys
+from dangjian.core.tasks import in_background
+from dangjian.service.tasks import compute_satisfaction, compute_satisfaction_task, satisfaction_months
 
 
 class Command(BaseCommand):
@@ -19,22 +14,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--month", help="YYYY-MM；不填时计算本月和上月")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="提交为后台任务（compute_satisfaction_task），TASKS_BACKEND=database 时由 manage.py worker 执行")
 
-    def handle(self, *args, month=None, **options):
+    def handle(self, *args, month=None, enqueue=False, **options):
         if month:
             try:
-                first = month_start(month)
+                months = satisfaction_months(month)
                 if len(month.strip()) != 7:
                     raise DomainError("")
             except (DomainError, ValueError) as exc:
                 raise CommandError("月份格式应为 YYYY-MM，例如 2026-10。") from exc
-            months = [first]
         else:
-            this = month_start(timezone.localdate())
-            months = [month_start(this.replace(day=1) - datetime.timedelta(days=1)), this]
-        for m in months:
-            written, opened = surveys.refresh(m)
-            with transaction.atomic():
-                log_action(None, "survey.indices_computed", month=f"{m:%Y-%m}", indices=written,
-                           tickets=opened)
-            self.stdout.write(f"{m:%Y-%m}: {written} 条满意度指数，新生成 {opened} 张整改工单")
+            months = satisfaction_months()
+        if enqueue and in_background(compute_satisfaction_task):
+            result = compute_satisfaction_task.enqueue(month=month.strip() if month else None)
+            self.stdout.write(f"已提交满意度指数计算任务 {result.id}，由后台任务进程执行。")
+            return
+        for label, written, opened in compute_satisfaction(months):
+            self.stdout.write(f"{label}: {written} 条满意度指数，新生成 {opened} 张整改工单")

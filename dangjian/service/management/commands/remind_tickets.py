@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from dangjian.core.management.options import day_option
+from dangjian.core.tasks import in_background
+from dangjian.service.tasks import remind_tickets_task
 from dangjian.service.tickets import REMIND_DAYS, remind_due
 
 
@@ -20,9 +22,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="以该日期（YYYY-MM-DD）为“今天”计算，默认为今天；用于补发或测试。")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="提交为后台任务（remind_tickets_task），TASKS_BACKEND=database 时由 manage.py worker 执行")
 
-    def handle(self, *args, date=None, **options):
-        counts = remind_due(day_option(date))
+    def handle(self, *args, date=None, enqueue=False, **options):
+        day = day_option(date)
+        if enqueue and in_background(remind_tickets_task):
+            result = remind_tickets_task.enqueue(day=day.isoformat() if day else None)
+            self.stdout.write(f"已提交工单到期提醒任务 {result.id}，由后台任务进程执行。")
+            return
+        counts = remind_due(day)
         self.stdout.write(
             "已提醒工单 {tickets} 张（其中逾期 {overdue} 张），发送邮件 {emails} 封；"
             "无人可通知 {unreachable} 张，发送失败 {failed} 封。".format(**counts))
