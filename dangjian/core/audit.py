@@ -95,6 +95,11 @@ ACTION_LABELS = {
     "audit.purged": gettext_noop("清理过期审计日志"),
     "system.backup": gettext_noop("备份数据库"),
     "system.restored": gettext_noop("恢复数据库"),
+    # Personal data (docs/security.md S6): the explicit export permission and the field-key rotation.
+    "member.personal_exported": gettext_noop("导出含完整身份证号和手机号的党员名册"),
+    "security.personal_export_granted": gettext_noop("授予导出完整个人信息权限"),
+    "security.personal_export_revoked": gettext_noop("撤销导出完整个人信息权限"),
+    "system.field_key_rotated": gettext_noop("轮换个人信息加密密钥"),
     # 上墙 (issue 4, the wall part: appraisal/wall.py)
     "wall.public_enabled": gettext_noop("开放上墙公众链接"),
     "wall.public_disabled": gettext_noop("关闭上墙公众链接"),

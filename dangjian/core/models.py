@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dangjian.core.fields import EncryptedCharField
+
 
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -103,11 +105,11 @@ class AuditAnchor(models.Model):
 class TOTPDevice(models.Model):
     """A confirmed TOTP second factor (RFC 6238, 30 s, 6 digits). ``last_counter`` refuses a code used before.
 
-    The secret is stored as the authenticator app holds it: whoever reads this table or a backup can make codes,
-    so the database and its backups are protected like the password hashes (docs/security.md)."""
+    The secret is sealed at rest (core.crypto, AES-256-GCM under a key kept outside the database): a copy of the
+    database or of a backup alone cannot make codes (docs/security.md S6)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, related_name="totp_device", on_delete=models.CASCADE)
-    secret = models.CharField(max_length=64)
+    secret = EncryptedCharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     last_counter = models.BigIntegerField(default=0)
     last_used_at = models.DateTimeField(null=True, blank=True)

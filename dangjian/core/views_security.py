@@ -163,10 +163,47 @@ def security_home(request):
     lockouts = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
                                             attempt_time__gte=since).order_by("-attempt_time")[:200]
     devices = TOTPDevice.objects.select_related("user").order_by("user__username")[:500]
+    from dangjian.orgs.services import personal_exporters
+
     return render(request, "core/security.html", {
         "lockouts": lockouts, "devices": devices, "minutes": security.lockout_minutes(),
         "limit": settings.AXES_FAILURE_LIMIT, "required": settings.TOTP_REQUIRED_FOR_ADMINS,
+        "exporters": personal_exporters()[:500],
     })
+
+
+@login_required
+@require_POST
+def security_personal_grant(request):
+    """The explicit permission to export full ID and phone numbers (docs/security.md S6), given to a username."""
+    from dangjian.orgs.services import grant_personal_export
+
+    _require_security_admin(request)
+    username = request.POST.get("username", "").strip()
+    account = User.objects.filter(username=username).first() if username else None
+    try:
+        grant_personal_export(request.user, account)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已授予 {username} 导出完整身份证号和手机号的权限。").format(username=username))
+    return redirect("security_home")
+
+
+@login_required
+@require_POST
+def security_personal_revoke(request, pk):
+    from dangjian.orgs.services import revoke_personal_export
+
+    _require_security_admin(request)
+    account = User.objects.filter(pk=pk).first()
+    try:
+        revoke_personal_export(request.user, account)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤销 {username} 导出完整个人信息的权限。").format(username=account.username))
+    return redirect("security_home")
 
 
 @login_required

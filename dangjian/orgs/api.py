@@ -9,12 +9,13 @@ import datetime
 from enum import Enum
 from typing import Annotated
 
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from ninja import Field, ModelSchema, Path, Query, Router, Schema
 
-from dangjian.core.access import AccessDenied, can, get_scoped_or_404, roles_of, scope
+from dangjian.core.access import AccessDenied, allowed_paths, can, get_scoped_or_404, roles_of, scope
 from dangjian.core.api import ErrorOut
 from dangjian.core.api_helpers import PageIn, api_errors, check_field, paginate, reads, writes
 from dangjian.core.audit import log_action
@@ -173,7 +174,7 @@ class MemberOut(ModelSchema):
     status: MemberStatus = Field(..., title="党员类别", description=STATUS_HELP)
     status_label: str = Field(..., title="党员类别名称")
     id_number: str = Field(..., title="身份证号",
-                           description="列表中一律脱敏；详情中仅本人和有个人信息权限者可见完整号码")
+                           description="列表中脱敏（被授予导出权限者以 personal=true 除外）；详情中仅本人和有个人信息权限者可见完整号码")
     phone: str = Field(..., title="手机号", description="脱敏规则同身份证号")
     org: OrgRef = Field(..., title="所在组织")
 
@@ -236,6 +237,9 @@ class MemberFilter(Schema):
     status: MemberStatus | None = Field(None, title="党员类别", description=STATUS_HELP)
     gender: Gender | None = Field(None, title="性别", description=GENDER_HELP)
     active: bool = Field(True, title="在册", description="默认只列出在册党员；false 列出已不在册的")
+    personal: bool = Field(False, title="完整个人信息",
+                           description="true 且当前用户被授予“导出完整身份证号和手机号”权限时，返回其范围内党员的完整号码，"
+                                       "并记入审计日志；无此权限时忽略，仍为脱敏值")
 
 
 class MemberCreateIn(Schema):
@@ -506,7 +510,8 @@ def restore_org(request, org_id: OrgId, body: RestoreIn | None = None):
 
 
 @router.get("/members", response=reads(MemberPage), tags=MEMBER_TAGS, summary="党员列表",
-            description="按组织范围过滤（党员本人只看到自己的记录）；身份证号和手机号一律脱敏。")
+            description="按组织范围过滤（党员本人只看到自己的记录）；身份证号和手机号脱敏，"
+                        "仅被明确授予导出权限者以 personal=true 取得完整号码（记入审计日志）。")
 @api_errors
 def list_members(request, filters: Query[MemberFilter], page: Query[PageIn]):
     user = request.auth
@@ -520,7 +525,28 @@ def list_members(request, filters: Query[MemberFilter], page: Query[PageIn]):
     if filters.gender:
         qs = qs.filter(gender=filters.gender.value)
     qs = qs.filter(active=filters.active)
-    return paginate(qs, page)
+    if not filters.personal:
+        return paginate(qs, page)
+    return _with_personal(request, qs, page, filters.org)
+
+
+def _with_personal(request, qs, page, org_id):
+    """A page of members with full ID and phone numbers where the explicit export permission covers them
+    (core.access "member.export_personal"), audited with the count in the same transaction; masked elsewhere."""
+    user = request.auth
+    paths = allowed_paths(user, "member.export_personal")
+    with transaction.atomic():
+        result = paginate(qs, page)
+        shown = 0
+        for m in result["items"]:
+            m.api_pii = paths is None or any(m.org.path.startswith(p) for p in paths)
+            shown += m.api_pii
+        if shown:
+            org_path = _org(user, org_id).path if org_id is not None else (paths[0] if paths and len(paths) == 1
+                                                                             else "")
+            log_action(user, "member.personal_exported", org_path=org_path, request=request, rows=shown,
+                       query=request.GET.urlencode()[:500])
+    return result
 
 
 @router.get("/members/{member_id}", response=reads(MemberDetailOut), tags=MEMBER_TAGS, summary="党员详情",

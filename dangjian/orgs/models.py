@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from dangjian.core.validators import validate_id_number, validate_phone
+from dangjian.core import crypto
+from dangjian.core.fields import EncryptedCharField
+from dangjian.core.validators import normalize_id_number, validate_id_number, validate_phone
 
 PATH_SEGMENT = 7  # digits per level: a node's own id, zero-padded
 
@@ -167,6 +169,10 @@ class MemberQuerySet(models.QuerySet):
                                | Q(name_pinyin__contains=key))
         return self.filter(name__contains=text)
 
+    def by_id_number(self, id_number: str):
+        """Members with this ID number (normalized), found by its blind index under every configured key."""
+        return self.filter(id_number_index__in=crypto.blind_indexes(normalize_id_number(id_number or "")))
+
 
 class Member(models.Model):
     SCOPE_PATH = "org__path"
@@ -177,8 +183,12 @@ class Member(models.Model):
     name_initials = models.CharField(max_length=40, db_index=True, editable=False)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
-    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
-    phone = models.CharField(_("手机号"), max_length=11, blank=True, validators=[validate_phone])
+    # Sealed at rest (core.crypto, docs/security.md S6); id_number_index is the blind index that finds a member
+    # by ID number and keeps ID numbers unique (Member.objects.by_id_number, Member.id_index).
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, validators=[validate_id_number],
+                                   blind_index="id_number_index")
+    id_number_index = models.CharField(max_length=32, unique=True, editable=False)
+    phone = EncryptedCharField(_("手机号"), max_length=11, blank=True, validators=[validate_phone])
     joined_on = models.DateField(_("入党日期"))
     confirmed_on = models.DateField(_("转正日期"), null=True, blank=True)
     status = models.CharField(_("党员类别"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.FULL)
@@ -198,6 +208,8 @@ class Member(models.Model):
         ordering = ["org__path", "name_pinyin", "id"]
         verbose_name = pgettext_lazy("model name", "党员")
         verbose_name_plural = pgettext_lazy("model name plural", "党员")
+        # Granted to a named user by the 安全管理员 (core.access.EXPLICIT), never through a role.
+        permissions = [("export_personal_data", _("导出完整身份证号和手机号"))]
 
     def __str__(self):
         return self.name
@@ -211,7 +223,16 @@ class Member(models.Model):
         from dangjian.core.pinyin import name_keys
 
         self.name_pinyin, self.name_initials = name_keys(self.name)
+        self.id_number = normalize_id_number(self.id_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "id_number_index"}
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def id_index(id_number: str) -> str:
+        """The blind index stored for an ID number (bulk loads fill the column with it)."""
+        return crypto.blind_index(normalize_id_number(id_number))
 
 
 class Pledge(models.Model):

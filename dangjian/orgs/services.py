@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from dangjian.core.access import AccessDenied, can, require
 from dangjian.core.audit import diff, log_action, snapshot
 from dangjian.core.errors import DomainError
+from dangjian.core.validators import mask_id_number, mask_phone
 from dangjian.orgs.models import (
     CommitteeSeat,
     Duty,
@@ -261,6 +262,17 @@ def check_member_facts(data: dict) -> None:
         raise DomainError(_("预备党员不应有转正日期；如已转正，请把类别改为正式党员。"), "status")
 
 
+def _masked(record: dict) -> dict:
+    """ID and phone numbers go into the audit log masked: the log is not sealed, and auditors need to see that
+    a number changed, not the number (docs/security.md S6)."""
+    out = dict(record)
+    if out.get("id_number"):
+        out["id_number"] = mask_id_number(out["id_number"])
+    if out.get("phone"):
+        out["phone"] = mask_phone(out["phone"])
+    return out
+
+
 @transaction.atomic
 def create_member(user, org: Organization, **data) -> Member:
     require(user, "member.manage", org.path)
@@ -269,11 +281,11 @@ def create_member(user, org: Organization, **data) -> Member:
     if org.level != Level.BRANCH:
         raise DomainError(_("党员应登记在党支部，请选择党支部。"), "org")
     check_member_facts(data)
-    if Member.objects.filter(id_number=data["id_number"]).exists():
+    if Member.objects.by_id_number(data["id_number"]).exists():
         raise DomainError(_("该身份证号已登记，请勿重复添加；如需调入，请使用“转接”。"), "id_number")
     member = Member(org=org, **data)
     member.save()
-    log_action(user, "member.created", member, after=snapshot(member, MEMBER_FIELDS))
+    log_action(user, "member.created", member, after=_masked(snapshot(member, MEMBER_FIELDS)))
     return member
 
 
@@ -289,12 +301,12 @@ def update_member(user, member: Member, **changes) -> Member:
     check_member_facts(snapshot(member, MEMBER_FIELDS) | {
         "birth_date": member.birth_date, "joined_on": member.joined_on, "confirmed_on": member.confirmed_on})
     idn = changes.get("id_number")
-    if idn and Member.objects.filter(id_number=idn).exclude(pk=member.pk).exists():
+    if idn and Member.objects.by_id_number(idn).exclude(pk=member.pk).exists():
         raise DomainError(_("该身份证号已登记在另一名党员名下。"), "id_number")
     member.save()
     b, a = diff(before, snapshot(member, MEMBER_FIELDS))
     if a:
-        log_action(user, "member.updated", member, before=b, after=a)
+        log_action(user, "member.updated", member, before=_masked(b), after=_masked(a))
     return member
 
 
@@ -462,3 +474,57 @@ def reset_password(user, account, password: str):
     account.save(update_fields=["password"])
     log_action(user, "account.password_reset", account, after={"username": account.get_username()})
     return account
+
+
+# ---- the explicit permission to export personal data (QUALITY.md S6) -------------------------------------
+
+PERSONAL_EXPORT = ("orgs", "export_personal_data")
+
+
+def personal_exporters():
+    """Accounts holding the explicit permission to export full ID and phone numbers (granted directly)."""
+    from django.contrib.auth.models import User
+
+    app_label, codename = PERSONAL_EXPORT
+    return User.objects.filter(user_permissions__content_type__app_label=app_label,
+                               user_permissions__codename=codename).order_by("username").distinct()
+
+
+def _personal_export_permission():
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = PERSONAL_EXPORT
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _require_security_admin(user):
+    # The permission belongs to no organization: the 安全管理员 role must be held on a top-level one.
+    from dangjian.core.access import holds_at_top
+
+    if not holds_at_top(user, "security.manage"):
+        raise AccessDenied("security.manage")
+
+
+@transaction.atomic
+def grant_personal_export(user, account) -> None:
+    """The 安全管理员 lets a named account export full ID and phone numbers of the members it can see."""
+    _require_security_admin(user)
+    if account is None:
+        raise DomainError(_("未找到该用户名的账号，请核对。"), "username")
+    if account.pk == getattr(user, "pk", None):
+        raise DomainError(_("不能给自己授予该权限，请由另一名安全管理员办理。"), "username")
+    if not account.is_active:
+        raise DomainError(_("该账号已停用，不能授予权限。"), "username")
+    if personal_exporters().filter(pk=account.pk).exists():
+        raise DomainError(_("该账号已有导出完整个人信息的权限。"), "username")
+    account.user_permissions.add(_personal_export_permission())
+    log_action(user, "security.personal_export_granted", after={"account": account.get_username()})
+
+
+@transaction.atomic
+def revoke_personal_export(user, account) -> None:
+    _require_security_admin(user)
+    if account is None or not personal_exporters().filter(pk=account.pk).exists():
+        raise DomainError(_("该账号没有导出完整个人信息的权限。"))
+    account.user_permissions.remove(_personal_export_permission())
+    log_action(user, "security.personal_export_revoked", before={"account": account.get_username()})

@@ -55,7 +55,8 @@ def test_production_settings_pass_check_deploy():
     env = {k: v for k, v in os.environ.items() if k not in ("DANGJIAN_ALLOW_DEV_KEY", "DEBUG", "SECURE_COOKIES",
                                                               "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS")}
     env.update(DEBUG="0", SECRET_KEY="p" * 20 + "-Zq8#x!long-random-production-key-7w2K9m4Nb", ALLOWED_HOSTS="dangjian.example.cn",
-               SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1", DJANGO_SETTINGS_MODULE="dangjian.settings")
+               SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1", DJANGO_SETTINGS_MODULE="dangjian.settings",
+               FIELD_ENCRYPTION_KEYS="cHJvZC10ZXN0LWZpZWxkLWtleS0zMi1ieXRlcy1sb24=")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

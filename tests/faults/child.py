@@ -181,7 +181,9 @@ def import_state(id_prefix: str) -> dict:
     from dangjian.core.models import AuditEvent
     from dangjian.orgs.models import Member, Pledge
 
-    members = Member.objects.filter(id_number__startswith=id_prefix)
+    # ID numbers are sealed (core.crypto): the prefix is matched on the opened values.
+    members = Member.objects.filter(pk__in=[pk for pk, idn in Member.objects.values_list("pk", "id_number")
+                                            if idn.startswith(id_prefix)])
     return {
         "members": members.count(),
         "pledges": Pledge.objects.filter(member__in=members.values("pk")).count(),

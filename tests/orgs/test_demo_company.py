@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from dangjian.core import crypto
 from dangjian.core.validators import id_birth_date
 from dangjian.orgs.management.commands.demo import ACCOUNTS, DEMO_CODE, PASSWORD, SECRETARY_BRANCH
 from dangjian.orgs.management.commands.generate import Generator, plan_levels
@@ -130,7 +131,7 @@ def test_generate_builds_consistent_data_beside_the_demo_and_clears_it(built_dem
     gen = Generator(60, 1000, 7)
     gen.org_rows(0, {"production": 1, "management": 2, "business": 3})
     first_row = next(gen.member_rows())
-    idn = first_row[7]
+    idn = crypto.decrypt(first_row[7])  # rows carry the sealed number (core.crypto)
     holder = make_member(Organization.objects.get(code="DEMO-B01"), "占号人", id_number=idn,
                          birth_date=id_birth_date(idn), gender="M" if int(idn[16]) % 2 else "F")
 

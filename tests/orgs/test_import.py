@@ -203,21 +203,21 @@ def test_valid_members_file_creates_members_pledges_and_pinyin(company, login):
     assert "已导入 3 名党员" in html and 'data-testid="import-success"' in html
     assert Member.objects.count() == before + 3
 
-    li = Member.objects.get(id_number=valid_id(BIRTH, 1))
+    li = Member.objects.by_id_number(valid_id(BIRTH, 1)).get()
     assert (li.name_pinyin, li.name_initials) == ("lisi", "ls")
     assert li.org == company.branch_a and li.gender == "M" and li.status == "full"
     assert li.created_at is not None and li.active
     assert li.pledges.get().text == "带头遵守安全规程。"
     assert li.pledges.get().year == datetime.date.today().year
 
-    wang = Member.objects.get(id_number=valid_id(BIRTH, 2))
+    wang = Member.objects.by_id_number(valid_id(BIRTH, 2)).get()
     assert wang.org == company.branch_b and wang.gender == "F" and wang.phone == "13912345678"
     assert wang.birth_date == BIRTH and wang.joined_on == datetime.date(2015, 7, 1)
     assert wang.confirmed_on == datetime.date(2016, 7, 1) and wang.title == "班长"
     assert (wang.name_pinyin, wang.name_initials) == ("wangxiaoming", "wxm")
     assert not wang.pledges.exists()
 
-    zhao = Member.objects.get(id_number=valid_id(BIRTH, 3))
+    zhao = Member.objects.by_id_number(valid_id(BIRTH, 3)).get()
     assert zhao.status == "probationary" and zhao.confirmed_on is None and zhao.phone == ""
     assert list(Member.objects.search("wxm")) == [wang]
 

@@ -21,9 +21,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from dangjian.core import crypto
 from dangjian.core.pinyin import name_keys
 from dangjian.orgs import bulk
 from dangjian.orgs import demo_data as data
@@ -131,6 +131,21 @@ def remove_demo() -> dict[str, int]:
         return bulk.purge(Organization.objects.filter(path__startswith=root.path))
 
 
+class TakenIdNumbers:
+    """The ID numbers in use, held as blind indexes (the numbers themselves are sealed): ``in`` and ``add`` take a
+    clear ID number, as demo_data.person expects of its ``taken`` set."""
+
+    def __init__(self, indexes):
+        self.indexes = set(indexes)
+        self.index_of = crypto.indexer()
+
+    def __contains__(self, id_number: str) -> bool:
+        return self.index_of(id_number) in self.indexes
+
+    def add(self, id_number: str) -> None:
+        self.indexes.add(self.index_of(id_number))
+
+
 class Builder:
     def __init__(self, seed: int, today: datetime.date):
         self.rng = random.Random(seed)
@@ -180,10 +195,7 @@ class Builder:
         )
 
         # ---- members, branch by branch
-        area_q = Q()
-        for area in data.DEMO_AREA_CODES:
-            area_q |= Q(id_number__startswith=area)
-        taken = set(Member.objects.filter(area_q).values_list("id_number", flat=True))
+        taken = TakenIdNumbers(Member.objects.values_list("id_number_index", flat=True))
         member_id = bulk.id_base(Member)
         members: list[Member] = []
         by_branch: dict[str, list[Member]] = {}

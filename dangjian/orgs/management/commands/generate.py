@@ -19,9 +19,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from dangjian.core import crypto
 from dangjian.core.pinyin import name_keys
 from dangjian.core.validators import id_check_char
 from dangjian.orgs import bulk
@@ -34,8 +34,8 @@ CODE_PREFIX = "GEN-"
 ORG_FIELDS = ["id", "name", "code", "level", "type", "parent", "path", "depth", "established_on", "term_ends_on",
               "address", "archived", "archived_on", "merged_into", "order", "created_at"]
 MEMBER_FIELDS = ["id", "org", "name", "name_pinyin", "name_initials", "gender", "birth_date", "id_number",
-                 "phone", "joined_on", "confirmed_on", "status", "post", "title", "photo", "user", "active",
-                 "created_at"]
+                 "phone", "id_number_index", "joined_on", "confirmed_on", "status", "post", "title", "photo", "user",
+                 "active", "created_at"]
 SEAT_FIELDS = ["org", "member", "duty", "since", "until"]
 PLEDGE_FIELDS = ["member", "year", "text", "updated_at"]
 
@@ -169,7 +169,8 @@ class Generator:
 
     def member_chunks(self, id_base: int, *, taken: set[str] | frozenset = frozenset(), chunk_size: int = 20_000,
                       pledges: bool = False):
-        """Yield (member_rows, pledge_rows, seat_rows) chunk by chunk."""
+        """Yield (member_rows, pledge_rows, seat_rows) chunk by chunk. ID and phone numbers are sealed and the ID
+        number's blind index computed here (core.crypto); ``taken`` holds blind indexes already in use."""
         rng = random.Random(self.seed + 2)
         today = self.today
         today_ord = today.toordinal()
@@ -219,6 +220,7 @@ class Generator:
         n_prefixes = len(prefixes)
         title_posts = data.TITLE_POSTS
         rand = rng.random  # int(rand() * n) is several times faster than randrange(n)
+        seal, index_of = crypto.encrypter(), crypto.indexer()
         fromordinal = datetime.date.fromordinal
         bisect_right = bisect.bisect_right
         # Pledges: 256 variants per family with a placeholder for the post, filled in per member.
@@ -248,7 +250,8 @@ class Generator:
                     serial = 2 * half + (1 if gender == "M" else 2)
                     total = area_sum[area] + birth_sum[day] + serial_sum[serial]
                     idn = f"{areas[area]}{birth_digits[day]}{serial:03d}{_ID_CHECK[total % 11]}"
-                    if idn not in taken:
+                    idx = index_of(idn)
+                    if idx not in taken:
                         break
                 birth_ord = base_ord + day
                 if i >= 4 and rand() < 0.1:
@@ -268,7 +271,7 @@ class Generator:
                 phone = f"{prefixes[int(rand() * n_prefixes)]}{int(rand() * 100_000_000):08d}"
                 member_rows.append((
                     member_id, org_id, surnames[s] + g_name, s_py + g_py, s_ini + g_ini, gender, birth_iso[day],
-                    idn, phone, joined, confirmed, status, post, title, "", None, True, created,
+                    seal(idn), seal(phone), idx, joined, confirmed, status, post, title, "", None, True, created,
                 ))
                 if pledges:
                     pledge_rows.append((member_id, year, pledge_pool[family][int(rand() * 256)].replace("\0", post),
@@ -335,11 +338,8 @@ def generate(n_orgs: int, n_members: int, seed: int = 1, *, pledges: bool = Fals
         stats["orgs_s"] = time.perf_counter() - started
         log(f"党组织 {stats['orgs']:,} 个，{stats['orgs_s']:.1f} 秒")
 
-        # ID numbers already in use with the generator's area codes (demo and imported data use others).
-        area_q = Q()
-        for area in data.GEN_AREA_CODES:
-            area_q |= Q(id_number__startswith=area)
-        taken = set(Member.objects.filter(area_q).values_list("id_number", flat=True))
+        # ID numbers already in use, by blind index (the numbers themselves are sealed).
+        taken = set(Member.objects.values_list("id_number_index", flat=True))
 
         member_cols = bulk.columns_of(Member, MEMBER_FIELDS)
         seat_cols = bulk.columns_of(CommitteeSeat, SEAT_FIELDS)
