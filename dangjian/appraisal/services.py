@@ -28,6 +28,7 @@ from dangjian.appraisal.models import (
     allowed_transition,
 )
 from dangjian.appraisal.scoring import line_points, month_totals
+from dangjian.core import partitions
 from dangjian.core.access import AccessDenied, require, roles_at, scope
 from dangjian.core.audit import log_action
 from dangjian.core.dates import month_start  # noqa: F401 (re-exported)
@@ -96,6 +97,7 @@ def open_period(user, owner: Organization, month, *, self_due: datetime.date, de
         raise DomainError(_("该党员评价标准还没有细则。"), "standard_set")
     period = AppraisalPeriod.objects.create(owner=owner, month=month, standard_set=standard_set, self_due=self_due,
                                             determine_due=determine_due, opened_by=_u(user))
+    partitions.after_period_opened(period)  # its result partition, once committed (PostgreSQL)
     count = _insert_evaluations(period)
     if count == 0:
         raise DomainError(_("该范围内没有在册党员，无法开启党员评价。"), "owner")

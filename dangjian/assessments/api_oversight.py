@@ -4,6 +4,7 @@ GET /api/v1/dashboards/org-evaluations — the figures of the 考评监督看板
 with the same filters and the same scope (``eval.oversee``: the committee's staff and administrators, over
 their subtree; a period or organization outside it is 404)."""
 
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from dangjian.assessments import oversight as ov
 from dangjian.core.api_helpers import DomainErrorOut, api_errors, reads
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 
 router = Router(tags=["组织考评"])
@@ -198,4 +200,5 @@ def org_evaluations(request, query: Query[OversightQuery]):
     p = ov.parse_params(user, {k: v for k, v in params.items() if v is not None})
     if p is None:
         raise DomainError(_("尚无可查看的考评月份。"))
-    return ov.figures(user, p)
+    with frozen_reads() if p.period.is_finalized else nullcontext():  # a finalized month: replica if any
+        return ov.figures(user, p)

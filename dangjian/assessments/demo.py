@@ -583,7 +583,8 @@ def ensure_demo_assessments(stdout=None, seed: int = 2026, today: datetime.date 
 def _lock_statements():
     module = importlib.import_module("dangjian.assessments.migrations.0003_results_and_lock")
     if connection.vendor == "postgresql":
-        return module.POSTGRES_REVERSE, module.POSTGRES
+        # The trigger functions stay: the result table's partitions use them too (dangjian.core.partitions).
+        return [sql for sql in module.POSTGRES_REVERSE if not sql.startswith("DROP FUNCTION")], module.POSTGRES
     return module.SQLITE_REVERSE, module.SQLITE
 
 

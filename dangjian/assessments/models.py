@@ -403,7 +403,9 @@ class Adjustment(models.Model):
 
     SCOPE_PATH = "result__org_path"
 
-    result = models.ForeignKey(Result, related_name="adjustments", on_delete=models.CASCADE)
+    # No foreign key constraint: on PostgreSQL the results are partitioned by period and a foreign key to them
+    # would need period_id; a trigger checks the result exists instead (migration 0005).
+    result = models.ForeignKey(Result, related_name="adjustments", on_delete=models.CASCADE, db_constraint=False)
     old_total = models.DecimalField(_("原得分"), max_digits=6, decimal_places=1)
     new_total = models.DecimalField(_("调整后得分"), max_digits=6, decimal_places=1)
     reason = models.CharField(_("调整理由"), max_length=500)

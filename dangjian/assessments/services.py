@@ -28,6 +28,7 @@ from dangjian.assessments.models import (
     Transition,
     allowed_transition,
 )
+from dangjian.core import partitions
 from dangjian.core.access import AccessDenied, allowed_paths, require, roles_at, scope
 from dangjian.core.audit import log_action
 from dangjian.core.dates import month_start  # noqa: F401 (re-exported)
@@ -73,6 +74,7 @@ def open_period(user, owner: Organization, month, *, submit_due, self_due, asses
     period = Period.objects.create(
         owner=owner, month=month, standard_set=standard_set, submit_due=submit_due, self_due=self_due,
         assess_due=assess_due, objection_days=objection_days, opened_by=_u(user))
+    partitions.after_period_opened(period)  # its result partition, once committed (PostgreSQL)
     orgs = Organization.objects.filter(path__startswith=owner.path, archived=False).exclude(pk=owner.pk)
     Evaluation.objects.bulk_create(
         [Evaluation(period=period, org_id=o.pk, org_name=o.name, org_path=o.path, level=o.level,

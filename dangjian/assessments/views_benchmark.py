@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from dangjian.assessments import benchmark as bm
 from dangjian.core.audit import log_action
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import wants_xlsx, workbook_bytes, xlsx_response
 from dangjian.core.views import deny_as_404
@@ -83,6 +84,11 @@ def org_benchmark_data(request, org_pk):
 def annual(request):
     """The year of a committee's organizations: grades and totals by month, averages, peer ranks, candidates."""
     f = bm.annual_filters(request.user, request.GET)
+    with frozen_reads():  # finalized months only: they may be read on a read replica
+        return _annual(request, f)
+
+
+def _annual(request, f):
     rows = bm.AnnualRows(request.user, f)
     types = list(OrgType.objects.all())
     type_names = {t.pk: t.display_name for t in types}

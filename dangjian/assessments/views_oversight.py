@@ -5,6 +5,7 @@ Thin: parse the filters (a period or organization outside the user's ``eval.over
 ``assessments.oversight.figures`` (the page, the JSON, the workbook and the API share it), add the links.
 """
 
+from contextlib import nullcontext
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_noop
 from dangjian.assessments import oversight as ov
 from dangjian.core.access import can
 from dangjian.core.audit import log_action
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import wants_xlsx, workbook_bytes, xlsx_response
 from dangjian.core.views import deny_as_404, require_capability
@@ -148,6 +150,12 @@ def _parse(request, periods=None):
         return ov.parse_params(request.user, keep, periods), exc.message
 
 
+def _figures(user, p: ov.Params) -> dict:
+    """The dashboard's figures; those of a finalized month may be read on a read replica."""
+    with frozen_reads() if p.period.is_finalized else nullcontext():
+        return ov.figures(user, p)
+
+
 @login_required
 @deny_as_404
 def oversight(request):
@@ -161,7 +169,7 @@ def oversight(request):
         p, error = ov.parse_params(user, {}, periods), None
     if p is None:
         return render(request, "assessments/oversight/dashboard.html", {"p": None, "periods": periods})
-    fig = ov.figures(user, p)
+    fig = _figures(user, p)
     if wants_xlsx(request) and error is None:
         content = workbook_bytes(sheets(fig))
         what = filename = gettext_noop("考评监督看板")
@@ -194,5 +202,5 @@ def oversight_data(request):
         return JsonResponse({"detail": exc.message, "field": exc.field}, status=400)
     if p is None:
         return JsonResponse({"figures": None, "labels": labels()})
-    fig = ov.figures(user, p)
+    fig = _figures(user, p)
     return JsonResponse({"figures": fig, "labels": labels()}, encoder=FloatEncoder)
