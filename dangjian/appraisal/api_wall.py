@@ -15,6 +15,7 @@ from dangjian.appraisal import wall as services
 from dangjian.appraisal.models import FeedbackKind, WallFeedback
 from dangjian.core.access import get_scoped_or_404
 from dangjian.core.api_helpers import DomainErrorOut, PageIn, api_errors, paginate, reads, writes
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.orgs.models import Organization
 
@@ -132,7 +133,8 @@ def get_wall(request, org_id: OrgId, query: Query[WallQuery]):
     org = get_scoped_or_404(request.auth, "wall.view", Organization.objects.all(), pk=org_id)
     if query.month and services.parse_month(query.month) is None:
         raise DomainError(_("月份格式应为 YYYY-MM，例如 2026-10。"), "month")
-    return _wall_dict(services.build_wall(org, query.month))
+    with frozen_reads():  # published months only: they may be read on a read replica
+        return _wall_dict(services.build_wall(org, query.month))
 
 
 @router.get("/wall-feedback", response=reads(WallFeedbackPage), summary="群众监督留言列表",

@@ -7,7 +7,6 @@ appraisal.services and appraisal.close.
 
 import itertools
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -165,17 +164,23 @@ def period_detail(request, pk):
                 b["exempt"] += r["n"]
             else:
                 b[r["state"]] += r["n"]
-        published = {a.org_id: a for a in BranchAggregate.objects.filter(period=period, org_id__in=list(rows))}
-        for b in sorted(rows.values(), key=lambda x: x["path"]):
-            b["aggregate"] = published.get(b["org_id"])
-            waiting = b[AState.NOT_STARTED] + b[AState.SELF_EVALUATED]
-            b["ready"] = waiting == 0 and b["aggregate"] is None and b[AState.DETERMINED] > 0
-            b["can_determine"] = can(user, "appraisal.determine", b["path"])
-            branches.append(b)
+        branches = sorted(rows.values(), key=lambda x: x["path"])
     q = request.GET.get("q", "").strip()
     if q:
         branches = [b for b in branches if q in b["name"]]
-    if wants_xlsx(request) and has_role:
+    # A province has thousands of branches: the figures count them all, the table shows a page of them, and only
+    # that page's branches are looked up (published figures, rights) — the Excel export has every one.
+    xlsx = wants_xlsx(request) and has_role
+    page, query = paginate(request, branches, 50)
+    shown = branches if xlsx else page.object_list
+    published = {a.org_id: a for a in BranchAggregate.objects.filter(period=period,
+                                                                      org_id__in=[b["org_id"] for b in shown])}
+    for b in shown:
+        b["aggregate"] = published.get(b["org_id"])
+        waiting = b[AState.NOT_STARTED] + b[AState.SELF_EVALUATED]
+        b["ready"] = waiting == 0 and b["aggregate"] is None and b[AState.DETERMINED] > 0
+        b["can_determine"] = can(user, "appraisal.determine", b["path"])
+    if xlsx:
         yes = _("是")
         rows = ((b["name"], b["total"], b[AState.NOT_STARTED], b[AState.SELF_EVALUATED], b[AState.DETERMINED],
                  b[AState.PUBLISHED], b["exempt"], yes if b["aggregate"] else "",
@@ -189,8 +194,8 @@ def period_detail(request, pk):
              for v, lbl in AState.choices]
     manage = can(user, "appraisal.manage", period.owner.path) and period.status == PeriodStatus.OPEN
     return render(request, "appraisal/evaluation/period_detail.html", {
-        "period": period, "branches": branches, "cards": cards, "total": total, "has_role": has_role,
-        "mine": mine, "can_manage": manage, "q": q, "query": urlencode({"q": q}) if q else "",
+        "period": period, "branches": page.object_list, "page": page, "query": query, "cards": cards,
+        "total": total, "has_role": has_role, "mine": mine, "can_manage": manage, "q": q,
         "exempt_n": sum(b["exempt"] for b in branches),
     })
 

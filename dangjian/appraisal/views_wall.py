@@ -6,6 +6,7 @@ Thin: parse, fetch through core.access (an outsider gets 404) or, on the public 
 photo, post, pledge, score and (where the month's standards show ranks) rank.
 """
 
+import dataclasses
 import datetime
 
 import qrcode
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,9 +25,11 @@ from django.views.decorators.http import require_POST
 from dangjian.appraisal import forms_wall
 from dangjian.appraisal import wall as services
 from dangjian.appraisal.models import BranchAggregate, FeedbackKind, PublicWall, WallFeedback
+from dangjian.core import frozen_cache
 from dangjian.core import public as public_helpers
 from dangjian.core.access import can, get_scoped_or_404, scope
 from dangjian.core.audit import log_action
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.pdf import FontMissing
@@ -61,10 +65,23 @@ def _build(request, org: Organization, month: str | None, *, public: bool = Fals
     """(wall, None), or (None, the refusal page) when the month's results no longer match the digest stored at
     publication (QUALITY.md S6): then nothing of the month is shown or exported."""
     try:
-        return services.build_wall(org, month), None
+        with frozen_reads():  # published months only: they may be read on a read replica
+            return services.build_wall(org, month), None
     except DomainError as exc:
         return None, render(request, "appraisal/wall/refused.html",
                             {"org": org, "message": exc.message, "public": public}, status=409)
+
+
+def _cards_html(view: str, template: str, wall, **extra):
+    """The cards of a published (frozen) month, rendered once (core.frozen_cache): keyed by the month's stored
+    digest and every value the cards show — the frozen results and the members' photo, post and pledge, which
+    may change after publication — plus the page's own settings (``extra``). An empty wall is rendered as is."""
+    ctx = {"wall": wall, **extra}
+    if not wall.month:
+        return render_to_string(template, ctx)
+    parts = (wall.org.pk, wall.month, wall.digest, wall.public_ranking,
+             tuple(dataclasses.astuple(c) for c in wall.cards), tuple(sorted(extra.items())))
+    return frozen_cache.fragment(view, template, parts, lambda: render_to_string(template, ctx))
 
 
 def _public_wall_or_none(org: Organization) -> PublicWall | None:
@@ -127,6 +144,8 @@ def wall_detail(request, org_id):
         "org": org, "wall": wall, "manage": manage,
         "unread": services.unread_count(user, org) if manage else 0,
         "branches": branches if len(branches) <= BRANCH_SELECT_MAX and len(branches) > 1 else None,
+        "cards_html": _cards_html("wall.detail", "appraisal/wall/_cards.html", wall,
+                                  photo_url_name="appraisal:wall_photo", photo_arg=org.pk, show_badge=True),
     })
 
 
@@ -150,7 +169,9 @@ def _screen_context(request, wall, *, public_key: str | None, photo_url_name: st
     if public_key:
         qr = public_helpers.qr_svg(public_url(request, "appraisal:wall_public_feedback", public_key), "wall-screen-qr-svg")
     return {"wall": wall, "per_page": per_page, "cols": per_page // 2, "interval": interval, "qr": qr,
-            "photo_url_name": photo_url_name, "photo_arg": photo_arg}
+            "photo_url_name": photo_url_name, "photo_arg": photo_arg,
+            "cards_html": _cards_html("wall.screen", "appraisal/wall/_screen_cards.html", wall, per_page=per_page,
+                                      photo_url_name=photo_url_name, photo_arg=photo_arg)}
 
 
 @login_required
@@ -256,7 +277,9 @@ def wall_public(request, key):
     wall, refused = _build(request, public.org, request.GET.get("month"), public=True)
     if refused:
         return refused
-    return render(request, "appraisal/wall/public.html", {"wall": wall, "key": key})
+    cards_html = _cards_html("wall.public", "appraisal/wall/_cards.html", wall,
+                             photo_url_name="appraisal:wall_public_photo", photo_arg=key, show_badge=False)
+    return render(request, "appraisal/wall/public.html", {"wall": wall, "key": key, "cards_html": cards_html})
 
 
 def wall_public_screen(request, key):

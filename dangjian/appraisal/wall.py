@@ -110,6 +110,7 @@ class Wall:
     maximum: Decimal | None = None
     unqualified: int = 0
     published_at: datetime.datetime | None = None
+    digest: str = ""  # stored with the month's aggregate at publication (the key of its cached rendering)
     cards: list[Card] = field(default_factory=list)
 
     @property
@@ -133,7 +134,7 @@ def build_wall(org: Organization, month_text: str | None = None) -> Wall:
     aggregates = list(
         BranchAggregate.objects.filter(org=org)
         .order_by("-month", "-id")
-        .values("month", "period_id", "count", "avg", "min", "max", "unqualified", "published_at",
+        .values("month", "period_id", "count", "avg", "min", "max", "unqualified", "published_at", "digest",
                 "period__standard_set__public_ranking")
     )
     by_month: dict[datetime.date, dict] = {}
@@ -153,6 +154,7 @@ def build_wall(org: Organization, month_text: str | None = None) -> Wall:
     wall.month = month
     wall.public_ranking = bool(agg["period__standard_set__public_ranking"])
     wall.count, wall.unqualified, wall.published_at = agg["count"], agg["unqualified"], agg["published_at"]
+    wall.digest = agg["digest"] or ""
     wall.average = Decimal(agg["avg"]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     wall.minimum, wall.maximum = agg["min"], agg["max"]
     pledge = Pledge.objects.filter(member_id=OuterRef("member_id"), year=month.year).values("text")[:1]

@@ -16,11 +16,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 
-from dangjian.assessments import close, results
+from dangjian.assessments import close, results, tasks
 from dangjian.assessments.api import PeriodOut, _period, _period_dict
 from dangjian.assessments.models import Period, Result
 from dangjian.core.access import can, get_scoped_or_404
 from dangjian.core.api_helpers import DomainErrorOut, PageIn, api_errors, paginate, reads, writes
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.orgs.models import Level
 
@@ -41,6 +42,12 @@ class NotShown(DomainError):
 class FinalizeOut(PeriodOut):
     organizations: int = Field(..., title="兑现的组织数")
     digest: str = Field(..., title="结果校验值", description="兑现结果的 SHA-256 摘要，展示或导出前据此校验")
+
+
+class FinalizeQueuedOut(Schema):
+    task_id: str = Field(..., title="后台任务编号")
+    period_id: int = Field(..., title="考评月份编号")
+    status: Literal["queued"] = Field(..., title="状态", description="queued：已提交，由后台任务进程执行")
 
 
 class ResultOut(Schema):
@@ -191,17 +198,22 @@ def _result_detail(user, result: Result) -> dict:
 # ---- routes --------------------------------------------------------------------------------------------
 
 
-@router.post("/periods/{period_id}/finalize", response={**writes(FinalizeOut), **REFUSED}, summary="兑现（月兑现）",
+@router.post("/periods/{period_id}/finalize", response={**writes(FinalizeOut), 202: FinalizeQueuedOut, **REFUSED},
+             summary="兑现（月兑现）",
              description="计算全部组织的得分、同类排名和总排名、等级和书记月度绩效系数，并锁定该月。"
                          "须全部组织已公示、异议已答复且公示期已结束（公示期：每个组织首次公示之日后 objection_days "
-                         "个自然日）。已兑现或仍在公示期内时返回 409，其他不满足的条件返回 400，均附中文说明。")
+                         "个自然日）。已兑现或仍在公示期内时返回 409，其他不满足的条件返回 400，均附中文说明。"
+                         "部署为后台执行（TASKS_BACKEND=database）时立即返回 202 和任务编号，兑现由后台任务进程完成，"
+                         "完成或失败时通过站内消息通知提交人；同一月份已有未完成的兑现任务时返回 409。")
 @api_errors
 @refusals
 def finalize_period(request, period_id: PeriodId):
     user = request.auth
     period = get_scoped_or_404(user, "eval.manage", Period.objects.select_related("owner", "standard_set"),
                                pk=period_id)
-    close.finalize_period(user, period)
+    submitted = tasks.submit_finalize(user, period)
+    if submitted.queued:
+        return 202, {"task_id": submitted.task_id, "period_id": period.pk, "status": "queued"}
     period = _period(user, period.pk)
     return {**_period_dict(period), "organizations": Result.objects.filter(period_id=period.pk).count(),
             "digest": period.digest}
@@ -218,9 +230,10 @@ def list_results(request, period_id: PeriodId, filters: Query[ResultFilter], pag
     _shown(period)
     f = {"level": filters.level.value if filters.level else "", "type": str(filters.type or ""),
          "grade": filters.grade or "", "q": filters.q or ""}
-    qs = results.filter_results(results.visible_results(user, period), f)
-    result = paginate(results.for_listing(qs, filters.sort), page, count_qs=qs)
-    return {"count": result["count"], "items": [_result_dict(r) for r in result["items"]]}
+    with frozen_reads():  # a finalized month: its results may come from a read replica
+        qs = results.filter_results(results.visible_results(user, period), f)
+        result = paginate(results.for_listing(qs, filters.sort), page, count_qs=qs)
+        return {"count": result["count"], "items": [_result_dict(r) for r in result["items"]]}
 
 
 @router.get("/results/{result_id}", response={**reads(ResultDetailOut), **REFUSED}, summary="兑现结果详情",

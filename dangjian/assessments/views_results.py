@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,9 @@ from dangjian.assessments import close, results
 from dangjian.assessments.forms_results import AdjustForm
 from dangjian.assessments.models import Period, Result
 from dangjian.assessments.views import _period
+from dangjian.core import frozen_cache
 from dangjian.core.access import can, get_scoped_or_404
+from dangjian.core.db_router import frozen_reads
 from dangjian.core.errors import DomainError
 from dangjian.core.excel import export_xlsx, wants_xlsx
 from dangjian.core.views import deny_as_404, form_error, paginate
@@ -86,7 +89,6 @@ def _types(groups) -> list:
 def period_results(request, pk):
     """The month's results in the user's scope, by peer group then rank; filters, grouping, Excel, print."""
     period = _period(request, pk)
-    user = request.user
     f = results.read_filters(request.GET)
     ctx = {"period": period, "f": f, "levels": Level.choices, "grades": results.grade_names(period)}
     if not period.is_finalized:
@@ -96,6 +98,12 @@ def period_results(request, pk):
     if refusal:
         ctx["refusal"] = refusal
         return render(request, "assessments/results/results.html", ctx, status=409 if wants_xlsx(request) else 200)
+    with frozen_reads():  # a finalized month: its results may come from a read replica
+        return _frozen_results(request, period, f, ctx)
+
+
+def _frozen_results(request, period: Period, f: dict, ctx: dict):
+    user = request.user
     base = results.visible_results(user, period)
     qs = results.for_listing(results.filter_results(base, f), f["sort"])
     if wants_xlsx(request):
@@ -106,24 +114,46 @@ def period_results(request, pk):
     page, query = _paginate(request, qs, None if filtered else sum(counts.values()))
     badges = results.grade_badges(period)
     groups = results.peer_groups(user, period, base)
-    by_group = {(g.level, g.org_type_id): g for g in groups}
-    previous = None
-    for r in page:
-        r.badge = badges.get(r.grade, "secondary")
-        key = (r.level, r.org_type_id)
-        r.group_start = f["group"] == "1" and f["sort"] != "overall" and key != previous
-        r.group = by_group.get(key)
-        r.group_label = results.group_label(r.get_level_display(), r.org_type)
-        previous = key
     recent = list(results.adjustments(user, period)[:11])
+    can_adjust = results.can_adjust(user, period)
     ctx.update({
         "page": page, "query": query, "groups": groups, "total": sum(counts.values()),
         "grade_cards": [{"grade": g, "n": counts.get(g, 0), "badge": badges.get(g, "secondary")}
                         for g in ctx["grades"]],
         "types": _types(groups), "adjustments": recent[:10], "more_adjustments": len(recent) > 10,
-        "can_adjust": results.can_adjust(user, period), "badges": badges,
+        "can_adjust": can_adjust, "badges": badges,
+        "table_html": _table_html(period, f, qs, page, groups, badges, recent, can_adjust),
     })
     return render(request, "assessments/results/results.html", ctx)
+
+
+TABLE = "assessments/results/_table.html"
+
+
+def _table_html(period: Period, f: dict, qs, page, groups, badges, recent, can_adjust: bool):
+    """The page of the results table, rendered once per state of the finalized month (core.frozen_cache): keyed
+    by the stored digest, the newest adjustment the user sees (an adjustment and its reversal leave the digest as
+    it was, not the "adjusted" marks), the listing's SQL (the user's scope, the filters, the order), the page,
+    and the peer groups' figures and type names (read for this page anyway). On a hit the page's rows are not
+    read at all."""
+    parts = (period.pk, period.digest, period.grade_rule, recent[0].pk if recent else None, str(qs.query),
+             page.number, page.paginator.per_page, page.paginator.count, f["group"], can_adjust,
+             tuple((g.pk, g.level, g.org_type_id, g.org_type.display_name if g.org_type else "", g.count, g.avg,
+                    g.median) for g in groups))
+
+    def render_table():
+        by_group = {(g.level, g.org_type_id): g for g in groups}
+        previous = None
+        for r in page:
+            r.badge = badges.get(r.grade, "secondary")
+            key = (r.level, r.org_type_id)
+            r.group_start = f["group"] == "1" and f["sort"] != "overall" and key != previous
+            r.group = by_group.get(key)
+            r.group_label = results.group_label(r.get_level_display(), r.org_type)
+            previous = key
+        return render_to_string(TABLE, {"page": page, "period": period, "can_adjust": can_adjust})
+
+    return frozen_cache.fragment("results.table", TABLE, parts, render_table)
 
 
 @login_required
