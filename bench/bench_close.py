@@ -16,22 +16,24 @@ deductions, a veto now and then), every evaluation published. For each month, in
           standard, digest, lock, audit, one transaction.
 
 Prints one line per month (with, for the breakdown, the time of the evaluations' state UPDATE alone, rolled
-back) and the median ratio close/floor. Without --database a temporary SQLite file is used;
-a PostgreSQL URL must name a scratch database (the tables are migrated into it and left there).
+back), then the figure org_close.<engine>.<N>orgs (median close against median floor, median ratio) through
+bench/results.py into bench/results/latest.json. The database: see bench/database.py (a temporary SQLite file,
+or a fresh copy <name>_org_close of the PostgreSQL scratch database named by --database).
 """
 
 import argparse
 import datetime
 import io
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.database import use_database  # noqa: E402
+from bench.results import record  # noqa: E402
 
 FLOOR_TABLE = "bench_close_floor"
 
@@ -83,35 +85,9 @@ def floor_sql(qn, period_id: int, vendor: str = "sqlite") -> tuple[str, list]:
     )
 
 
-def create_database(url: str) -> None:
-    """Create the scratch database named in the URL when it does not exist (through the server's "postgres"
-    database), so `make bench` needs nothing made by hand."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def main():
     args = parse_args()
-    tmp = None
-    if args.database:
-        if not args.database.startswith(("postgres://", "postgresql://")):
-            raise SystemExit("--database 只支持 PostgreSQL 地址（不填则使用临时 SQLite 文件）。")
-        os.environ["DATABASE_URL"] = args.database
-        create_database(args.database)
-    else:
-        tmp = tempfile.mkdtemp(prefix="bench-close-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-    os.environ.setdefault("DANGJIAN_ALLOW_DEV_KEY", "1")
+    cleanup = use_database(args.database, "org_close")
     import django
 
     django.setup()
@@ -127,7 +103,6 @@ def main():
     from dangjian.standards.models import Category, Item, SetStatus, StandardSet
 
     try:
-        call_command("migrate", verbosity=0)
         engine = connection.vendor
         qn = connection.ops.quote_name
         t0 = time.perf_counter()
@@ -173,7 +148,7 @@ def main():
         print(f"close[{engine}] data: {n_orgs} evaluations × {args.items} items = {n_items} item rows per month, "
               f"{args.months} months; built in {time.perf_counter() - t0:.1f} s; open_period {opened:.2f} s")
 
-        ratios = []
+        ratios, floors_all, closes = [], [], []
         for period in periods:
             with connection.cursor() as cur:  # both timings start from the same warm cache
                 cur.execute(f"SELECT COUNT(*), SUM(assessor_score) FROM {qn(EvalItem._meta.db_table)} i JOIN "
@@ -210,16 +185,19 @@ def main():
             assert rows == floor_rows == n_orgs, (rows, floor_rows, n_orgs)
             assert verify_digest(period)
             ratios.append(took / floor)
+            floors_all.append(floor)
+            closes.append(took)
             print(f"close[{engine}] {period.label}: floor {floor * 1000:.0f} ms, finalize_period {took * 1000:.0f} ms, "
                   f"ratio {took / floor:.2f}x (the evaluations' state UPDATE alone: {state_update * 1000:.0f} ms)")
-        print(f"close[{engine}] {n_orgs} orgs × {args.items} items: median ratio {statistics.median(ratios):.2f}x "
-              f"(target ≤ 1.5x)")
+        enterprise = " (≤ 60 s at enterprise scale)" if engine == "postgresql" else ""
+        record(f"org_close.{engine}.{args.orgs}orgs", statistics.median(closes), "s",
+               baseline=statistics.median(floors_all), ratio=statistics.median(ratios), target=f"≤ 1.5×{enterprise}",
+               engine=engine,
+               note=f"finalize_period, {n_orgs} evaluations × {args.items} items, median of {len(periods)} months; "
+                    f"baseline: the single INSERT…SELECT floor (median of 3); ratio: median of the months' ratios; "
+                    f"open_period {opened:.2f} s")
     finally:
-        if tmp:
-            from django.db import connections
-
-            connections.close_all()
-            shutil.rmtree(tmp, ignore_errors=True)
+        cleanup()
 
 
 if __name__ == "__main__":

@@ -3,25 +3,28 @@
 Run from the project root:
 
     DJANGO_SETTINGS_MODULE=dangjian.settings DANGJIAN_ALLOW_DEV_KEY=1 \
-        .venv/bin/python bench/bench_generate.py [--members 10000] [--orgs N] [--database URL]
+        .venv/bin/python bench/bench_generate.py [--members 10000] [--orgs N] [--no-extras] [--database URL]
 
-Without --database a temporary SQLite file is used. With a PostgreSQL URL the benchmark migrates into a
-scratch schema (bench_generate_<pid>) of that database and drops it at the end, so the database is left as it
-was. Prints one line per figure; the ratio is wall time against the baseline measured in the same run.
+Records generator.<engine>.<N>_members (generate's wall time against the baseline measured in the same run:
+executemany of the same member rows, built beforehand, into a bare table) through bench/results.py into
+bench/results/latest.json, and prints the other steps (building the rows alone, COPY on PostgreSQL,
+generate --clear, generate --pledges; not with --no-extras) as lines with their ratio to the same baseline. The database: see
+bench/database.py (a temporary SQLite file, or a fresh copy <name>_generate of the PostgreSQL scratch database
+named by --database).
 """
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 import unicodedata
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.database import members_label, use_database  # noqa: E402
+from bench.results import record  # noqa: E402
 
 
 def parse_args():
@@ -29,35 +32,11 @@ def parse_args():
     p.add_argument("--members", type=int, default=10_000, help="党员人数（默认 10000）")
     p.add_argument("--orgs", type=int, default=None, help="党组织个数（默认 党员数/20）")
     p.add_argument("--database", default=None,
-                   help="数据库地址，例如 postgres://postgres@127.0.0.1:5432/test；默认使用临时 SQLite 文件")
+                   help="PostgreSQL 临时库地址；默认使用临时 SQLite 文件")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-extras", action="store_true",
+                   help="只测 generate 本身，不测 generate --clear 和 --pledges（大规模时省时间）")
     return p.parse_args()
-
-
-def prepare_database(url: str | None):
-    """Point DATABASE_URL at a scratch database; returns a clean-up function."""
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="bench_generate_")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        return lambda: shutil.rmtree(tmp, ignore_errors=True)
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("--database 只支持 PostgreSQL 地址（不填则使用临时 SQLite 文件）。")
-    import psycopg
-
-    schema = f"bench_generate_{os.getpid()}"
-    plain = url.split("?", 1)[0]
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    os.environ["DATABASE_URL"] = plain + "?options=" + quote(f"-c search_path={schema}")
-
-    def drop():
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-    return drop
 
 
 def _pad(text: str, width: int) -> str:
@@ -74,13 +53,11 @@ def main():
     args = parse_args()
     members = args.members
     orgs = args.orgs or max(5, members // 20)
-    cleanup = prepare_database(args.database)
+    cleanup = use_database(args.database, "generate")
     try:
         import django
 
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
         django.setup()
-        from django.core.management import call_command
         from django.db import connection, transaction
         from django.utils import timezone
 
@@ -93,7 +70,6 @@ def main():
         )
         from dangjian.orgs.models import Member, Organization
 
-        call_command("migrate", verbosity=0)
         vendor = connection.vendor
         print(f"数据库 {vendor}，党组织 {orgs:,} 个，党员 {members:,} 名，CPU {os.cpu_count()} 核")
 
@@ -137,20 +113,21 @@ def main():
         del rows
 
         stats = generate(orgs, members, args.seed)
-        line("generate：党员", stats["seconds"], stats["members"], t_base)
+        record(f"generator.{vendor}.{members_label(members)}_members", stats["seconds"], "s", baseline=t_base,
+               target="≤ 10 min at 1 M", engine=vendor,
+               note=f"manage.py generate: {orgs:,} organizations, {members:,} members, {stats['rows']:,} rows with "
+                    f"indexes ({stats['rows'] / max(stats['seconds'], 1e-9):,.0f} rows/s); baseline: executemany of "
+                    f"the same member rows, built beforehand, into a bare table")
         line(f"generate：全部 {stats['rows']:,} 行（组织+党员+支委，含索引）", stats["seconds"], stats["rows"], t_base)
         assert Organization.objects.filter(code__startswith="GEN-").count() == orgs
         assert Member.objects.filter(org__code__startswith="GEN-").count() == members
 
-        t = time.perf_counter()
-        counts = clear_generated()
-        line("generate --clear", time.perf_counter() - t, sum(counts.values()), t_base)
-
-        stats_p = generate(orgs, members, args.seed, pledges=True)
-        line(f"generate --pledges：全部 {stats_p['rows']:,} 行", stats_p["seconds"], stats_p["rows"], t_base)
-        clear_generated()
-        with connection.cursor() as cur:
-            cur.execute("DROP TABLE bench_bare_member")
+        if not args.no_extras:
+            t = time.perf_counter()
+            counts = clear_generated()
+            line("generate --clear", time.perf_counter() - t, sum(counts.values()), t_base)
+            stats_p = generate(orgs, members, args.seed, pledges=True)
+            line(f"generate --pledges：全部 {stats_p['rows']:,} 行", stats_p["seconds"], stats_p["rows"], t_base)
     finally:
         cleanup()
 

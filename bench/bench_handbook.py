@@ -13,24 +13,26 @@ Then, in the same run:
             (QUALITY.md: "2,000-row table 0.46 s" on the reference machine);
   handbook  handbook.branch_handbooks as the page runs it: five queries, the PDF, the audit entry.
 
-Prints the median of ``--runs`` for each, the ratio handbook/baseline, the page count and the file size.
-Without --database a temporary SQLite file is used; a PostgreSQL URL must name a scratch database (the tables
-are migrated into it and left there).
+Records handbook.<engine>.<N>_members (median of ``--runs``, against the baseline's median; the note gives the
+page count, file size and query count) through bench/results.py into bench/results/latest.json. The database:
+see bench/database.py (a temporary SQLite file, or a fresh copy <name>_handbook of the PostgreSQL scratch
+database named by --database).
 """
 
 import argparse
 import datetime
 import io
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.database import use_database  # noqa: E402
+from bench.results import record  # noqa: E402
 
 
 def parse_args():
@@ -156,20 +158,10 @@ def build(args):
 
 def main():
     args = parse_args()
-    tmp = None
-    if args.database:
-        if not args.database.startswith(("postgres://", "postgresql://")):
-            raise SystemExit("--database 只支持 PostgreSQL 地址（不填则使用临时 SQLite 文件）。")
-        os.environ["DATABASE_URL"] = args.database
-    else:
-        tmp = tempfile.mkdtemp(prefix="bench-handbook-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-    os.environ.setdefault("DANGJIAN_ALLOW_DEV_KEY", "1")
+    cleanup = use_database(args.database, "handbook")
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -177,7 +169,6 @@ def main():
     from dangjian.core.pdf import cjk_font
 
     try:
-        call_command("migrate", verbosity=0)
         engine = connection.vendor
         t0 = time.perf_counter()
         user, branch, n_lines = build(args)
@@ -197,17 +188,13 @@ def main():
             books.append(time.perf_counter() - t1)
         base, book = statistics.median(bases), statistics.median(books)
         pages = content.count(b"/Type /Page") - content.count(b"/Type /Pages")
-        print(f"handbook[{engine}] baseline (ReportLab 2,000-row table): {base:.2f} s")
-        print(f"handbook[{engine}] branch handbooks ({args.members} members, {pages} pages, "
-              f"{len(content) / 1024 / 1024:.1f} MB, {len(ctx.captured_queries)} queries): {book:.2f} s")
-        print(f"handbook[{engine}] ratio handbook/baseline {book / base:.1f}x; target ≤ 10 s: "
-              f"{'met' if book <= 10 else 'NOT met'}")
+        record(f"handbook.{engine}.{args.members}_members", book, "s", baseline=base, target="≤ 10 s",
+               engine=engine,
+               note=f"branch_handbooks for {args.year}: {pages} pages, {len(content) / 1024 / 1024:.1f} MB, "
+                    f"{len(ctx.captured_queries)} queries, median of {args.runs}; baseline: ReportLab 2,000-row "
+                    f"table in the same font")
     finally:
-        if tmp:
-            from django.db import connections
-
-            connections.close_all()
-            shutil.rmtree(tmp, ignore_errors=True)
+        cleanup()
 
 
 if __name__ == "__main__":

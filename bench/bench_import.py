@@ -6,38 +6,46 @@ Run from the project root:
 Builds an .xlsx of N member rows for the branches of a generated company, then times, in the same run:
   baseline  reading the file with python-calamine (the floor of any import)
   import    the whole import as the page runs it (read, check every row, write, audit)
-and prints one line per figure with the ratio. Uses a temporary SQLite file unless --database is given
-(a PostgreSQL URL: the tables are migrated into the test database and emptied afterwards).
+and records two figures through bench/results.py (bench/results/latest.json), one line each:
+import.<engine>.<N>_members (seconds against the calamine read) and import.<engine>.<N>_members.peak_memory
+(the process's peak resident set, which includes building the workbook). The database: see bench/database.py
+(a temporary SQLite file, or a fresh copy <name>_import of the PostgreSQL scratch database named by --database).
 """
 
 import argparse
 import datetime
 import io
-import os
 import random
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.database import members_label, use_database  # noqa: E402
+from bench.results import record  # noqa: E402
+
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--members", type=int, default=100_000)
-    ap.add_argument("--database")
+    ap = argparse.ArgumentParser(description="Excel 导入党员性能测试（与 calamine 读取基线对比）")
+    ap.add_argument("--members", type=int, default=100_000, help="导入的党员人数（默认 100000）")
+    ap.add_argument("--database", default=None, help="PostgreSQL 临时库地址；默认使用临时 SQLite 文件")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="bench-import-")
-    os.environ["DATABASE_URL"] = args.database or f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-    os.environ.setdefault("DANGJIAN_ALLOW_DEV_KEY", "1")
+    cleanup = use_database(args.database, "import")
+    try:
+        run(args)
+    finally:
+        cleanup()
+
+
+def run(args):
     import django
 
     django.setup()
     from django.contrib.auth.models import User
     from django.core.management import call_command
+    from django.db import connection
     from openpyxl import Workbook
 
     from dangjian.core.excel import read_rows
@@ -46,7 +54,6 @@ def main():
     from dangjian.orgs.imports import KINDS, run_import
     from dangjian.orgs.models import Member, Organization
 
-    call_command("migrate", verbosity=0)
     call_command("generate", orgs=max(60, args.members // 400), members=0, stdout=io.StringIO())
     branches = list(Organization.objects.filter(level="branch", code__startswith="GEN-").values_list("code", flat=True))
     user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench", password=None)
@@ -80,15 +87,13 @@ def main():
     assert "problems" not in result, result["problems"][:5]
     assert Member.objects.count() - before == args.members
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    engine = "postgresql" if "postgres" in os.environ["DATABASE_URL"] else "sqlite"
-    print(f"import_read_baseline[{engine}] {args.members} rows: {baseline:.2f} s")
-    print(f"import_members[{engine}] {args.members} rows: {took:.2f} s  ratio {took / baseline:.1f}x  peak {peak:.0f} MB")
-    if args.database:
-        call_command("generate", clear=True, stdout=io.StringIO())
-    else:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+    engine = connection.vendor
+    scale = f"import.{engine}.{members_label(args.members)}_members"
+    record(scale, took, "s", baseline=baseline, target="≤ 15 s at 100 k", engine=engine,
+           note=f"run_import of {args.members} rows as the page runs it (read, check, write, audit); "
+                f"baseline: python-calamine reading the same file")
+    record(f"{scale}.peak_memory", round(peak), "MB", target="≤ 500 MB at 100 k", engine=engine,
+           note="peak resident set of the whole process (ru_maxrss), building the workbook included")
 
 
 if __name__ == "__main__":

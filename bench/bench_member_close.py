@@ -15,23 +15,26 @@ the same run:
   close   close.publish_ready as the staff's button runs it: results with parts, dimension and part caps, floor,
           veto, qualified and rank; branch figures; transitions; states; frozen set; audit; one transaction.
 
-Prints one line per month and the median ratio close/floor. Without --database a temporary SQLite file is used;
-a PostgreSQL URL must name a scratch database (the tables are migrated into it and left there).
+Prints one line per month, then the figure member_close.<engine>.<N>_members (median close against median
+floor, median ratio) through bench/results.py into bench/results/latest.json. The database: see
+bench/database.py (a temporary SQLite file, or a fresh copy <name>_member_close of the PostgreSQL scratch
+database named by --database).
 """
 
 import argparse
 import datetime
 import io
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.database import members_label, use_database  # noqa: E402
+from bench.results import record  # noqa: E402
 
 FLOOR_TABLE = "bench_member_floor"
 
@@ -78,16 +81,7 @@ ITEMS = (
 
 def main():
     args = parse_args()
-    tmp = None
-    if args.database:
-        if not args.database.startswith(("postgres://", "postgresql://")):
-            raise SystemExit("--database 只支持 PostgreSQL 地址（不填则使用临时 SQLite 文件）。")
-        os.environ["DATABASE_URL"] = args.database
-    else:
-        tmp = tempfile.mkdtemp(prefix="bench-member-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-    os.environ.setdefault("DANGJIAN_ALLOW_DEV_KEY", "1")
+    cleanup = use_database(args.database, "member_close")
     import django
 
     django.setup()
@@ -101,7 +95,6 @@ def main():
     from dangjian.standards.models import MemberItem, MemberStandardSet, SetStatus
 
     try:
-        call_command("migrate", verbosity=0)
         engine = connection.vendor
         qn = connection.ops.quote_name
         t0 = time.perf_counter()
@@ -156,7 +149,7 @@ def main():
             f"SELECT e.id, e.member_id, e.org_id, t.total / 10.0, RANK() OVER (PARTITION BY e.org_id "
             f"ORDER BY t.total DESC), COUNT(*) OVER (PARTITION BY e.org_id) FROM t JOIN {eval_t} e "
             f"ON e.id = t.evaluation_id")
-        ratios, steps = [], {}
+        ratios, floors_all, closes, steps = [], [], [], {}
         if args.breakdown:
             time_steps(close, steps)
         for period in periods:
@@ -174,15 +167,21 @@ def main():
             took = time.perf_counter() - t1
             assert rows == n_members == MemberResult.objects.filter(period=period).count(), (rows, n_members)
             ratios.append(took / floor)
+            floors_all.append(floor)
+            closes.append(took)
             print(f"member-close[{engine}] {period.label}: floor {floor * 1000:.0f} ms, publish_ready "
                   f"{took * 1000:.0f} ms, ratio {took / floor:.2f}x")
             if steps:
                 print("    " + ", ".join(f"{k} {v * 1000:.0f} ms ({v / floor:.2f}x floor)" for k, v in steps.items())
                       + f", other {(took - sum(steps.values())) * 1000:.0f} ms")
-        print(f"member-close[{engine}] median ratio {statistics.median(ratios):.2f}x (target ≤ 1.5x)")
+        record(f"member_close.{engine}.{members_label(args.orgs * 20)}_members", statistics.median(closes), "s",
+               baseline=statistics.median(floors_all), ratio=statistics.median(ratios), target="≤ 1.5×",
+               engine=engine,
+               note=f"publish_ready, {n_members} members × {len(ITEMS)} items = {n_lines} lines, median of "
+                    f"{len(periods)} months; baseline: the single INSERT…SELECT floor (median of 3); ratio: median "
+                    f"of the months' ratios; open_period {opened:.2f} s")
     finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        cleanup()
 
 
 if __name__ == "__main__":

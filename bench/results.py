@@ -69,3 +69,20 @@ def record(figure, value, unit, *, baseline=None, ratio=None, target=None, engin
         line += f" — target {target}"
     print(line, flush=True)
     return row
+
+
+def markdown(path=RESULTS) -> str:
+    """The stored figures as a Markdown table (figure, value, baseline, ratio, target, load) for docs/benchmarks.md."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    lines = ["| figure | value | baseline | ratio | target | load average |", "|---|---|---|---|---|---|"]
+    for f in data["figures"]:
+        base = "—" if f["baseline"] is None else f"{f['baseline']:.4g} {f['unit']}"
+        ratio = "—" if f["ratio"] is None else f"{f['ratio']:.2f}×"
+        value = f"{f['value']:.4g}" if isinstance(f["value"], float) else str(f["value"])
+        lines.append(f"| `{f['figure']}` | {value} {f['unit']} | {base} | {ratio} | {f['target'] or '—'} | "
+                     f"{f['machine'].get('load_average')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python bench/results.py: the table of bench/results/latest.json
+    print(markdown())
