@@ -11,6 +11,7 @@ Security (docs/security.md lists what production sets):
 SECURE_COOKIES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS   on by default when DEBUG is off
 SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD         off by default (they reach beyond this site)
 SECURE_PROXY_SSL_HEADER=1     trust X-Forwarded-Proto from the reverse proxy that terminates TLS
+TRUSTED_PROXIES               addresses/networks of the reverse proxies whose X-Forwarded-For names the client
 TOTP_REQUIRED_FOR_ADMINS=1    系统/安全/审计管理员 must enrol a TOTP second factor before using anything
 AUDIT_RETENTION_DAYS          audit events younger than this are never purged (at least 180)
 """
@@ -63,8 +64,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dangjian.core.health.HealthzMiddleware",  # answers /healthz/ before sessions (core/health.py)
+    "dangjian.core.proxy.TrustedProxyMiddleware",  # the client's address behind nginx (TRUSTED_PROXIES)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "dangjian.core.middleware.SessionTouchMiddleware",  # idle timeout without a write per request
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,6 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+# A PostgreSQL read replica (DATABASE_REPLICA_URL, parsed like DATABASE_URL): the pages, exports and API answers of
+# frozen months read there, everything else stays on default (dangjian.core.db_router). In tests it mirrors default.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["dangjian.core.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -132,6 +142,27 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", 5))
 WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", 60))
 
+# Cache (frozen months rendered once, dangjian/core/frozen_cache.py): one LocMemCache per process by default; with
+# CACHE_URL=redis://host:6379/0 one Redis shared by every app server (then install the `redis` package: it is not a
+# dependency of the default set-up). FROZEN_CACHE_SECONDS: how long a rendered fragment lives (its key already
+# changes with the data, so this only bounds memory and a deploy's catalog changes).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured("CACHE_URL 指向 Redis，但没有安装 redis 包：请运行 .venv/bin/pip install redis。")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "dangjian")}}
+elif CACHE_URL:
+    raise ImproperlyConfigured("CACHE_URL 只支持 redis:// 或 rediss:// 地址；不设置则每个进程使用自己的内存缓存。")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dangjian",
+                          "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", 5000))}}}
+FROZEN_CACHE_SECONDS = int(os.environ.get("FROZEN_CACHE_SECONDS", 24 * 3600))
+# The load balancer's probe (core/health.py) may come over plain HTTP to the app server's own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "dangjian.core.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -146,7 +177,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Idle timeout: the session lives 30 minutes and every request starts the 30 minutes again.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # SessionTouchMiddleware slides the expiry at most once a minute
+SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
@@ -201,6 +233,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
 
 # Content-Security-Policy (django-csp): nothing inline, nothing from another origin.
 CONTENT_SECURITY_POLICY = {
@@ -231,6 +264,28 @@ AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own audit log
 # Second factor (TOTP, RFC 6238): available to everyone, required for the administrator roles when set.
 TOTP_REQUIRED_FOR_ADMINS = env_bool("TOTP_REQUIRED_FOR_ADMINS")
 TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "党建考评平台")
+
+# Personal data at rest (身份证号, 手机号, TOTP secrets) is sealed with AES-256-GCM under keys kept outside the
+# database (core.crypto, docs/security.md S6): FIELD_ENCRYPTION_KEYS (comma-separated) and/or
+# FIELD_ENCRYPTION_KEY_FILE (one key per line, # comments), each the urlsafe base64 of 32 random bytes. The first
+# key seals, all open; `manage.py rotate_field_key` re-seals with the first. Development and tests use a fixed
+# key (`check --deploy` warns about it); production without a key does not start.
+FIELD_ENCRYPTION_DEV_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="
+FIELD_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+if os.environ.get("FIELD_ENCRYPTION_KEY_FILE"):
+    try:
+        _key_lines = Path(os.environ["FIELD_ENCRYPTION_KEY_FILE"]).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"无法读取字段加密密钥文件 FIELD_ENCRYPTION_KEY_FILE={os.environ['FIELD_ENCRYPTION_KEY_FILE']}：{exc}") from exc
+    FIELD_ENCRYPTION_KEYS += [k.strip() for k in _key_lines if k.strip() and not k.lstrip().startswith("#")]
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG and not os.environ.get("DANGJIAN_ALLOW_DEV_KEY"):
+        raise ImproperlyConfigured(
+            "生产环境必须设置字段加密密钥 FIELD_ENCRYPTION_KEYS 或 FIELD_ENCRYPTION_KEY_FILE（加密身份证号、手机号，"
+            "保存在数据库之外）。生成一个密钥："
+            "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
+    FIELD_ENCRYPTION_KEYS = [FIELD_ENCRYPTION_DEV_KEY]
 
 # Audit events are kept at least this long; `manage.py purge_audit` refuses anything younger.
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", 180)))

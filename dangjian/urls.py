@@ -4,11 +4,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dangjian.api import api
+from dangjian.core import health, views_security
 from dangjian.core import views as core_views
-from dangjian.core import views_security
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("healthz/", health.healthz, name="healthz"),
     path("login/", views_security.LoginView.as_view(), name="login"),
     path("login/verify/", views_security.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,6 +20,10 @@ urlpatterns = [
     path("security/", views_security.security_home, name="security_home"),
     path("security/lockouts/<int:pk>/unlock/", views_security.security_unlock, name="security_unlock"),
     path("security/2fa/<int:pk>/reset/", views_security.security_totp_reset, name="security_totp_reset"),
+    path("security/personal-export/grant/", views_security.security_personal_grant,
+         name="security_personal_grant"),
+    path("security/personal-export/<int:pk>/revoke/", views_security.security_personal_revoke,
+         name="security_personal_revoke"),
     path("notifications/", include("dangjian.core.urls_notifications")),
     path("orgs/", include("dangjian.orgs.urls")),
     path("standards/", include("dangjian.standards.urls")),

@@ -61,6 +61,8 @@ WALL_A = AP_A
 # url name -> (method, kwargs builder, expected status per persona)
 MATRIX = {
     "home": ("get", None, _all(200, outsider=200)),
+    # The load balancer's probe: "ok" to everyone, signed in or not (core/health.py).
+    "healthz": ("get", None, _all(200, anonymous=200)),
     "login": ("get", None, _all(302, anonymous=200)),
     "logout": ("get", None, _all(405, anonymous=405)),
     "password_change": ("get", None, _all(200)),
@@ -73,6 +75,8 @@ MATRIX = {
     "security_home": ("get", None, _only(set())),
     "security_unlock": ("post", lambda c: {"pk": 1}, _only(set())),
     "security_totp_reset": ("post", lambda c: {"pk": c.member_user_a.pk}, _only(set())),
+    "security_personal_grant": ("post", None, _only(set())),
+    "security_personal_revoke": ("post", lambda c: {"pk": c.member_user_a.pk}, _only(set())),
     "orgs:tree": ("get", None, _all(200, outsider=404)),
     "orgs:tree_children": ("get", lambda c: {"pk": c.general.pk}, _only({"admin", "staff", "assessor"})),
     "orgs:org_list": ("get", None, _all(200, outsider=404)),

@@ -1,11 +1,14 @@
 """Logins, logouts, failed logins and lockouts go to the audit log; a login records how it passed the second
 factor in the session (core.middleware.SecondFactorMiddleware reads it)."""
 
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from dangjian.core.audit import log_action
+from dangjian.core.middleware import SessionTouchMiddleware
 
 
 @receiver(user_logged_in)
@@ -21,6 +24,8 @@ def _logged_in(sender, request, user, **kwargs):
         else:
             state = "pending" if TOTPDevice.objects.filter(user_id=user.pk).exists() else "none"
         request.session[SESSION_STATE] = state
+        # The login saves the session: the idle-timeout touch (SessionTouchMiddleware) starts from here.
+        request.session[SessionTouchMiddleware.KEY] = int(time.time())
 
 
 @receiver(user_logged_out)

@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext, pgettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext, pgettext
 
+from dangjian.core import crypto
 from dangjian.core.access import allowed_paths, can, scope
 from dangjian.core.audit import log_action, snapshot
 from dangjian.core.errors import DomainError
@@ -239,11 +240,19 @@ def _date(value) -> datetime.date | None:
     raise CellError(_("“{text}”不是有效的日期，请填写如 2020-07-01 的日期。").format(text=text))
 
 
-def _lookup(text: str, table: dict, what: str, choices: str):
-    """``what`` is a column's label; ``choices`` the values the file may hold (Chinese, the file's language)."""
+def _lookup(text: str, table: dict, what, choices):
+    """``what`` is a column's label (lazy); ``choices`` gives the values the file may hold (Chinese, the file's
+    language) — a callable, so that a valid cell costs no translation (an import checks 100 k rows)."""
     if text in table:
         return table[text]
-    raise CellError(_("{column}“{text}”不正确，应为{choices}。").format(column=what, text=text, choices=choices))
+    raise CellError(_("{column}“{text}”不正确，应为{choices}。").format(
+        column=what, text=text, choices=choices() if callable(choices) else choices))
+
+
+# Column labels used in cell errors, translated only when an error is written.
+LEVEL_LABEL, TYPE_LABEL = gettext_lazy("层级"), gettext_lazy("类型")
+GENDER_LABEL, STATUS_LABEL = gettext_lazy("性别"), gettext_lazy("党员类别")
+ID_LABEL, PHONE_LABEL = gettext_lazy("身份证号"), gettext_lazy("手机号")
 
 
 # ---- the report ---------------------------------------------------------------------------------------
@@ -385,6 +394,16 @@ def _existing(model_field, values) -> set[str]:
     return found
 
 
+def _registered_id_numbers(id_numbers) -> set[str]:
+    """The ID numbers already registered, found by their blind index (the column itself is sealed)."""
+    by_index = {}
+    for idn in id_numbers:
+        for index in crypto.blind_indexes(idn):
+            by_index[index] = idn
+    found = _existing((Member, "id_number_index"), by_index)
+    return {by_index[index] for index in found}
+
+
 def _common_path(paths) -> str:
     """The deepest organization path all ``paths`` lie under ("" when they share none)."""
     split = [p.split(".")[:-1] for p in set(paths) if p]
@@ -452,11 +471,11 @@ def check_orgs(user, kind: Kind, rows: list[tuple[int, list]]):
             continue
         code = r.get("code")
         name = r.get("name")
-        level = r.get("level", lambda v: _lookup(_text(v), LEVELS, _("层级"), _or(LEVEL_WORDS)))
+        level = r.get("level", lambda v: _lookup(_text(v), LEVELS, LEVEL_LABEL, lambda: _or(LEVEL_WORDS)))
         type_ok = True
         org_type = None
         if _text(r.raw("type")):
-            org_type = r.get("type", lambda v: _lookup(_text(v), types, _("类型"), type_choices))
+            org_type = r.get("type", lambda v: _lookup(_text(v), types, TYPE_LABEL, type_choices))
             type_ok = org_type is not None
         parent_code = r.get("parent")
         established_on = r.get("established_on", _date)
@@ -539,7 +558,7 @@ FACT_COLUMNS = {"birth_date": "birth_date", "id_number": "id_number", "joined_on
 
 
 def _id_number(value) -> str:
-    idn = normalize_id_number(_digits(value, _("身份证号")))
+    idn = normalize_id_number(_digits(value, ID_LABEL))
     try:
         validate_id_number(idn)
     except ValidationError as exc:
@@ -548,7 +567,7 @@ def _id_number(value) -> str:
 
 
 def _phone(value) -> str:
-    phone = _digits(value, _("手机号"))
+    phone = _digits(value, PHONE_LABEL)
     try:
         validate_phone(phone)
     except ValidationError as exc:
@@ -567,7 +586,7 @@ def check_members(user, kind: Kind, rows: list[tuple[int, list]]):
             ids_in_file.add(normalize_id_number(_digits(cells[id_i], "身份证号")))
         except CellError:
             pass
-    registered = _existing((Member, "id_number"), ids_in_file - {""})
+    registered = _registered_id_numbers(ids_in_file - {""})
 
     first_row: dict[str, int] = {}
     plans = []
@@ -577,14 +596,14 @@ def check_members(user, kind: Kind, rows: list[tuple[int, list]]):
             r.error("name", _("这是模板中的示例行，请删除后再导入。"))
             continue
         name = r.get("name")
-        gender = r.get("gender", lambda v: _lookup(_text(v), GENDERS, _("性别"), _or(GENDER_WORDS)))
+        gender = r.get("gender", lambda v: _lookup(_text(v), GENDERS, GENDER_LABEL, lambda: _or(GENDER_WORDS)))
         birth_date = r.get("birth_date", _date)
         id_number = r.get("id_number", _id_number)
         phone = r.get("phone", _phone) or ""
         org_code = r.get("org")
         joined_on = r.get("joined_on", _date)
         confirmed_on = r.get("confirmed_on", _date)
-        status = r.get("status", lambda v: _lookup(_text(v), STATUSES, _("党员类别"), _or(STATUS_WORDS)))
+        status = r.get("status", lambda v: _lookup(_text(v), STATUSES, STATUS_LABEL, lambda: _or(STATUS_WORDS)))
         post = r.get("post") or ""
         title = r.get("title") or ""
         pledge = r.get("pledge") or ""
@@ -640,6 +659,7 @@ def write_members(user, plans: list[dict], filename: str, request=None) -> tuple
     bulk.lock([Member, Pledge])
     member_base, pledge_base = bulk.id_base(Member), bulk.id_base(Pledge)
     member_rows, pledge_rows = [], []
+    seal, index_of = crypto.encrypter(), crypto.indexer()  # no Member.save(): seal here (core.crypto)
     for n, p in enumerate(plans, 1):
         name = p["name"]
         if name not in keys:
@@ -647,14 +667,15 @@ def write_members(user, plans: list[dict], filename: str, request=None) -> tuple
         pinyin, initials = keys[name]
         member_rows.append((
             member_base + n, p["org"].pk, name, pinyin, initials, p["gender"], day(p["birth_date"]),
-            p["id_number"], p["phone"], day(p["joined_on"]), day(p["confirmed_on"]), p["status"], p["post"],
-            p["title"], "", None, True, now,
+            seal(p["id_number"]), seal(p["phone"]) if p["phone"] else "", index_of(p["id_number"]),
+            day(p["joined_on"]), day(p["confirmed_on"]), p["status"], p["post"], p["title"], "", None, True, now,
         ))
         if p["pledge"]:
             pledge_rows.append((pledge_base + len(pledge_rows) + 1, member_base + n, year, p["pledge"], now))
     member_cols = bulk.columns_of(Member, [
         "id", "org", "name", "name_pinyin", "name_initials", "gender", "birth_date", "id_number", "phone",
-        "joined_on", "confirmed_on", "status", "post", "title", "photo", "user", "active", "created_at"])
+        "id_number_index", "joined_on", "confirmed_on", "status", "post", "title", "photo", "user", "active",
+        "created_at"])
     pledge_cols = bulk.columns_of(Pledge, ["id", "member", "year", "text", "updated_at"])
     with connection.wrap_database_errors:  # a unique violation surfaces as Django's IntegrityError
         bulk.insert_rows(Member._meta.db_table, member_cols, member_rows)

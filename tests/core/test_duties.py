@@ -22,13 +22,17 @@ OWN = {"home": 200, "password_change": 200, "totp_setup": 200, "login": 302, "lo
        "service:public_need": 200, "service:public_need_thanks": 200, "service:survey_public": 200,
        "service:survey_public_thanks": 200,
        # everyone's own in-app messages
-       "notifications:list": 200, "notifications:read_all": 302}
+       "notifications:list": 200, "notifications:read_all": 302,
+       # the load balancer's health check answers everyone
+       "healthz": 200}
 DUTIES = {
     "auditor": (Role.AUDITOR, OWN | {"audit_list": 200}),
     # security_unlock: no lockout with that id (404); security_totp_reset: the account has no second factor
-    # (a message and back to the page, 302).
+    # (a message and back to the page, 302); the personal-export grant without a username and the revoke of an
+    # account without it: a message and back (302), nothing changed.
     "security_officer": (Role.SECURITY, OWN | {"security_home": 200, "security_unlock": 404,
-                                               "security_totp_reset": 302}),
+                                               "security_totp_reset": 302, "security_personal_grant": 302,
+                                               "security_personal_revoke": 302}),
 }
 
 

@@ -9,6 +9,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -103,10 +105,27 @@ def test_the_security_administrator_lifts_a_lockout(client, company):
 
 
 def test_a_session_ends_after_30_idle_minutes_and_each_request_starts_them_again(client, company):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_TOUCH_SECONDS == 60
     client.force_login(company.staff)
     key = client.session.session_key
+    session = client.session
+    session["_touched"] -= 61  # the login wrote the session a minute ago
+    session.save()
     # 25 minutes of idling: still in, and the request gives the full 30 minutes again.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
+    assert client.get(reverse("home")).status_code == 200
+    left = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert datetime.timedelta(minutes=29) < left <= datetime.timedelta(minutes=30)
+    # Within the minute the expiry is not written again (no UPDATE per page view) ...
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE \"django_session\"")]
+    assert Session.objects.get(pk=key).expire_date - timezone.now() <= datetime.timedelta(minutes=5)
+    # ... a minute after the last write it is: the full 30 minutes again.
+    session = client.session
+    session["_touched"] -= 61
+    session.save()
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
     assert client.get(reverse("home")).status_code == 200
     left = Session.objects.get(pk=key).expire_date - timezone.now()
@@ -115,6 +134,14 @@ def test_a_session_ends_after_30_idle_minutes_and_each_request_starts_them_again
     Session.objects.filter(pk=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     resp = client.get(reverse("home"))
     assert resp.status_code == 302 and resp.url.startswith(reverse("login"))
+
+
+def test_a_stale_session_cookie_creates_no_session(client, company):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    before = Session.objects.count()
+    assert client.get(reverse("login")).status_code == 200
+    assert client.get("/").status_code == 302
+    assert Session.objects.count() == before
 
 
 # ---- TOTP ----------------------------------------------------------------------------------------------
