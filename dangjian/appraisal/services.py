@@ -177,17 +177,22 @@ def update_rows(model, fields: list[str], objs, chunk: int = 2000) -> int:
 
 def year_usage(period: AppraisalPeriod, member_ids=None) -> dict[tuple[int, str], Decimal]:
     """What each member already has from each item code in the published months of the year before this one
-    (absolute points), for the items' year caps. One aggregate query."""
+    (absolute points), for the items' year caps. One aggregate query (per 10,000 members asked for)."""
     qs = MemberLine.objects.filter(
         evaluation__state=AState.PUBLISHED, evaluation__period__month__year=period.month.year,
         evaluation__period__month__lt=period.month, points__isnull=False,
         part__in=[MemberPart.BONUS, MemberPart.DEDUCTION])
-    if member_ids is not None:
-        qs = qs.filter(evaluation__member_id__in=member_ids)
-    else:
-        qs = qs.filter(evaluation__org_path__startswith=period.owner.path)
-    rows = qs.values("evaluation__member_id", "item__code").annotate(used=Sum(Abs("points")))
-    return {(r["evaluation__member_id"], r["item__code"]): r["used"] or Decimal("0") for r in rows}
+    from dangjian.appraisal.prefill import _chunks
+
+    if member_ids is None:
+        parts = [qs.filter(evaluation__org_path__startswith=period.owner.path)]
+    else:  # by chunks of members: SQLite's limit of bound variables
+        parts = [qs.filter(evaluation__member_id__in=ids) for ids in _chunks(member_ids)]
+    usage = {}
+    for part in parts:
+        rows = part.values("evaluation__member_id", "item__code").annotate(used=Sum(Abs("points")))
+        usage.update({(r["evaluation__member_id"], r["item__code"]): r["used"] or Decimal("0") for r in rows})
+    return usage
 
 
 def prefill(period: AppraisalPeriod, evaluations=None) -> int:
@@ -195,7 +200,7 @@ def prefill(period: AppraisalPeriod, evaluations=None) -> int:
     self totals they change, for the evaluations not yet self-evaluated: the whole period at opening, or the
     given evaluations (a member refreshing their month before reporting). Lines already at the record's count
     are not touched. A fixed number of queries plus one executemany per table."""
-    from dangjian.appraisal.prefill import prefill_counts
+    from dangjian.appraisal.prefill import _chunks, prefill_counts
 
     qs = MemberLine.objects.filter(evaluation__period=period, evaluation__state=AState.NOT_STARTED,
                                    prefill_count__isnull=False)
@@ -205,10 +210,14 @@ def prefill(period: AppraisalPeriod, evaluations=None) -> int:
         counts = prefill_counts(period.month, member_ids=sorted({e.member_id for e in evaluations}))
     else:
         counts = prefill_counts(period.month, org_path=period.owner.path)
-    done_base = qs.filter(part=MemberPart.BASE, item__source__in=DONE_SOURCES)
+    done_q = Q(part=MemberPart.BASE, item__source__in=DONE_SOURCES)
     member_ids = sorted({m for m, _source in counts})
-    lines = list((qs.filter(evaluation__member_id__in=member_ids) | done_base).select_related("item")
-                 .annotate(member_id=F("evaluation__member_id")))
+    # Every base "done" line (none found is a miss), and the other lines of members with records — by chunks of
+    # CHUNK members, so an enterprise-size month stays within SQLite's limit of bound variables.
+    lines = list(qs.filter(done_q).select_related("item").annotate(member_id=F("evaluation__member_id")))
+    for ids in _chunks(member_ids):
+        lines += qs.filter(evaluation__member_id__in=ids).exclude(done_q).select_related("item").annotate(
+            member_id=F("evaluation__member_id"))
     usage = year_usage(period, member_ids)
     changed = []
     for ln in lines:
