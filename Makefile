@@ -41,14 +41,14 @@ fonts:
 setup: $(BIN)/.installed node_modules/.installed locale/en/LC_MESSAGES/django.mo fonts
 
 run: setup
-	@mkdir -p var
+	@mkdir -p $(or $(DATA_DIR),var)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=1 $(BIN)/python manage.py demo
 	@echo "平台地址：http://127.0.0.1:$(PORT)/   （Ctrl+C 停止）"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup
-	@mkdir -p var
+	@mkdir -p $(or $(DATA_DIR),var)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -m "not browser and not cluster"
@@ -117,7 +117,7 @@ bench-full: bench
 	$(call bench_done,含企业/省公司规模；P5 目标以 generator.*.1M_members 为准)
 
 demo: setup
-	@mkdir -p var
+	@mkdir -p $(or $(DATA_DIR),var)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=1 $(BIN)/python manage.py demo --reset
 
