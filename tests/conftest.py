@@ -122,3 +122,23 @@ def flushable_audit(django_db_setup, django_db_blocker):
         seeded = getattr(connection, "_test_serialized_contents", None)
         if seeded:
             connection.creation.deserialize_db_from_string(seeded)
+
+
+# An organization month of the committee (2026-10 against the published default standard): used by the
+# assessments tests and the fault tests alike; a directory with its own ``standard``/``period`` overrides these.
+@pytest.fixture
+def standard(company):
+    from dangjian.standards.services import load_default_set
+
+    return load_default_set(company.staff, company.committee, 2026, publish=True)
+
+
+@pytest.fixture
+def period(company, standard):
+    import datetime
+
+    from dangjian.assessments import services
+
+    return services.open_period(
+        company.staff, company.committee, "2026-10", submit_due=datetime.date(2026, 10, 25),
+        self_due=datetime.date(2026, 10, 28), assess_due=datetime.date(2026, 11, 5))

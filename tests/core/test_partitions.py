@@ -19,7 +19,6 @@ from dangjian.assessments.close import adjust_result, finalize_period
 from dangjian.assessments.models import Adjustment, Result
 from dangjian.core import partitions
 from tests.appraisal.conftest import appraisal_period, member_set, open_month, published_month  # noqa: F401
-from tests.assessments.conftest import period, standard  # noqa: F401 (fixtures)
 from tests.assessments.test_close import assert_matches_reference, drive_to_published, month  # noqa: F401
 
 pytestmark = pytest.mark.django_db
